@@ -1,0 +1,1 @@
+"""nablab: a deep-learning framework written from scratch on NumPy."""
