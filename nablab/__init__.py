@@ -1,1 +1,100 @@
-"""nablab: a deep-learning framework written from scratch on NumPy."""
+"""nablab (∇lab): a deep-learning framework written from scratch on NumPy.
+
+import nablab
+x = nablab.tensor([[1.0, 2.0]], requires_grad=True)
+y = (x * x).sum()
+y.backward()
+x.grad            # tensor([[2., 4.]])
+"""
+
+from . import dtypes
+from .autograd.function import Context, Function
+from .autograd.grad_mode import (
+    AnomalyError,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .autograd.gradcheck import GradcheckError, gradcheck
+from .autograd.tensor import Tensor
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
+from .ops import (
+    abs,
+    argmax,
+    argmin,
+    cat,
+    chunk,
+    clamp,
+    cos,
+    elu,
+    exp,
+    flatten,
+    gather,
+    leaky_relu,
+    linear,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    one_hot,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    softplus,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sum,
+    tanh,
+    transpose,
+    unbind,
+    unsqueeze,
+    var,
+    where,
+)
+from .random import manual_seed
+
+half, float, double, long, int, bool = float16, float32, float64, int64, int32, bool_
+clip = clamp

@@ -1,0 +1,335 @@
+"""Tensor: an ndarray (`.data`), its gradient (`.grad`) and its place in the graph.
+
+A Tensor made by an op is also the graph node of that op: `_parents` are its inputs
+and `_backward(δ_Z)` returns one gradient per input. A leaf has `_parents == ()`; a
+node whose graph was freed by `backward()` has `_parents is None`.
+"""
+
+import numpy as np
+
+from .. import dtypes
+from .function import run_backward
+from .grad_mode import AnomalyError, mode
+
+_new = object.__new__
+
+
+class Tensor:
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_op", "__weakref__")
+    __array_ufunc__ = (
+        None  # NumPy defers to Tensor's reflected operators: ndarray * Tensor -> Tensor
+    )
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self.requires_grad = False
+        self._parents, self._backward, self._op = (), None, ""
+        if requires_grad:
+            self.requires_grad_()
+
+    @staticmethod
+    def _wrap(array):
+        """A leaf around `array`, no copy, no checks (the engine's fast constructor)."""
+        t = _new(Tensor)
+        t.data, t.grad, t.requires_grad = array, None, False
+        t._parents, t._backward, t._op = (), None, ""
+        return t
+
+    # ----- attributes ---------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    is_leaf = property(lambda self: self._parents == ())
+    grad_fn = property(lambda self: self._op or None)
+    T = property(lambda self: _ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1))))
+    mT = property(lambda self: _ops.transpose(self, -2, -1))
+
+    def size(self, dim=None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return self.data.size
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # ----- conversion -----------------------------------------------------------
+    def numpy(self):
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on a Tensor that requires grad; use tensor.detach().numpy()"
+            )
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"a Tensor with {self.data.size} elements cannot be converted to a scalar"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub":
+            raise TypeError(
+                f"only integer tensors of a single element can be an index, got {self.dtype}"
+            )
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of a Tensor with {self.data.size} values is ambiguous"
+            )
+        return bool(self.data)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = ""
+        if self.data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            extras += f", dtype=nablab.{self.data.dtype}"
+        if self._op:
+            extras += f", grad_fn=<{self._op}>"
+        elif self.requires_grad:
+            extras += ", requires_grad=True"
+        return f"tensor({body}{extras})"
+
+    # ----- autograd -------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, got dtype {self.data.dtype}"
+            )
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad can only be changed on leaf tensors; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        """The same data, cut from the graph (shares memory, like PyTorch)."""
+        return Tensor._wrap(self.data)
+
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) · grad into every leaf's `.grad`.
+
+        `grad` (δ of this tensor) may be omitted only for a one-element tensor.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; this tensor has "
+                    f"shape {self.data.shape}: pass backward(grad) with a gradient of that shape"
+                )
+            g = np.ones_like(self.data)
+        else:
+            g = as_array(grad, self.data.dtype)
+            if g.shape != self.data.shape:
+                raise RuntimeError(
+                    f"backward: grad has shape {g.shape} but the tensor has shape {self.data.shape}"
+                )
+        run_backward(self, g, retain_graph)
+
+    def _accumulate_grad(self, g):
+        if self.grad is None:
+            self.grad = Tensor._wrap(np.array(g, dtype=self.data.dtype))
+        else:
+            self.grad.data += g
+
+    def zero_(self):
+        self.data[...] = 0
+        return self
+
+    # ----- dtype ------------------------------------------------------------------
+    def to(self, dtype):
+        return _ops.to_dtype(self, dtypes.as_dtype(dtype))
+
+    def type(self, dtype):
+        return self.to(dtype)
+
+    def float(self):
+        return _ops.to_dtype(self, dtypes.float32)
+
+    def double(self):
+        return _ops.to_dtype(self, dtypes.float64)
+
+    def long(self):
+        return _ops.to_dtype(self, dtypes.int64)
+
+    def int(self):
+        return _ops.to_dtype(self, dtypes.int32)
+
+    def bool(self):
+        return _ops.to_dtype(self, dtypes.bool_)
+
+    def type_as(self, other):
+        return _ops.to_dtype(self, other.dtype)
+
+    def clone(self):
+        return _ops.clone(self)
+
+    # ----- operators ----------------------------------------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(self, other)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.rsub(self, other)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(self, other)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.rdiv(self, other)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.rpow(self, other)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(_ops.as_tensor_like(other, self), self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        if self.requires_grad and mode.grad_enabled:
+            raise RuntimeError(
+                "in-place assignment to a tensor that requires grad would corrupt its gradient; "
+                "do it under nablab.no_grad() or on .data"
+            )
+        self.data[_ops.as_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    def __eq__(self, other):
+        return _ops.compare(np.equal, self, other)
+
+    def __ne__(self, other):
+        return _ops.compare(np.not_equal, self, other)
+
+    def __lt__(self, other):
+        return _ops.compare(np.less, self, other)
+
+    def __le__(self, other):
+        return _ops.compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _ops.compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return _ops.compare(np.greater_equal, self, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    add, sub, mul, div, pow, matmul, neg = (
+        __add__,
+        __sub__,
+        __mul__,
+        __truediv__,
+        __pow__,
+        __matmul__,
+        __neg__,
+    )
+
+    # Methods named like the ops (x.sum(), x.relu(), ...) are attached from nablab.ops.METHODS.
+
+
+def as_array(data, dtype=None):
+    """An ndarray for `data`, with PyTorch's default dtypes (floats -> default float)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+        return np.array(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        arr = np.array(data)
+    else:
+        arr = np.array(data)
+        if arr.dtype.kind == "f":
+            arr = arr.astype(dtypes.get_default_dtype())
+    kind = arr.dtype.kind
+    if kind in "iu" and not isinstance(data, np.ndarray):
+        arr = arr.astype(dtypes.int64)
+    elif kind not in "fiub":
+        raise TypeError(f"can't make a tensor from {type(data).__name__} data of dtype {arr.dtype}")
+    return arr
+
+
+def record(data, parents, backward, op):
+    """The output Tensor of an op; a graph node if recording and any input requires grad."""
+    out = _new(Tensor)
+    out.data, out.grad = data, None
+    if mode.grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad, out._parents, out._backward, out._op = (
+                    True,
+                    parents,
+                    backward,
+                    op,
+                )
+                break
+        else:
+            out.requires_grad, out._parents, out._backward, out._op = False, (), None, ""
+    else:
+        out.requires_grad, out._parents, out._backward, out._op = False, (), None, ""
+    if mode.anomaly:
+        _check_forward(out, parents, op)
+    return out
+
+
+def _check_forward(out, parents, op):
+    if out.data.dtype.kind == "f" and not np.all(np.isfinite(out.data)):
+        if all(np.all(np.isfinite(p.data)) for p in parents if p.data.dtype.kind == "f"):
+            raise AnomalyError(op, "forward")
+
+
+from .. import ops as _ops  # noqa: E402  (ops build on Tensor and record, defined above)

@@ -1,0 +1,123 @@
+"""Tensor factories with PyTorch's names: `tensor`, `zeros`, `randn`, ...
+
+Float factories give the default dtype (float32 unless `set_default_dtype`); random
+ones draw from the library's generator (`manual_seed`) or a given `generator`.
+"""
+
+import numpy as np
+
+from . import dtypes, random
+from .autograd.tensor import Tensor, as_array
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new leaf Tensor holding a copy of `data` (nested lists, scalars, ndarrays, Tensors)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None):
+    """`data` as a Tensor, without a copy where it already is one of the right dtype."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
+        return data
+    return Tensor(data, dtype=dtype)
+
+
+def from_numpy(array):
+    """A Tensor sharing memory with `array` (its dtype kept)."""
+    return Tensor._wrap(np.asarray(array))
+
+
+def _make(array, requires_grad):
+    t = Tensor._wrap(array)
+    return t.requires_grad_() if requires_grad else t
+
+
+def _float(dtype):
+    return dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for n in size:
+        if not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"sizes must be non-negative integers, got {size}")
+    return tuple(int(n) for n in size)
+
+
+def zeros(*size, dtype=None, requires_grad=False):
+    return _make(np.zeros(_shape(size), _float(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False):
+    return _make(np.ones(_shape(size), _float(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False):
+    return _make(np.empty(_shape(size), _float(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    if dtype is None:
+        dtype = as_array(fill_value).dtype
+    return _make(np.full(_shape((size,)), fill_value, dtypes.as_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    """Integers (int64) unless an argument or `dtype` is floating, as in PyTorch."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
+    return _make(np.arange(start, end, step, dtype=dtypes.as_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    return _make(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+
+
+def _rng(generator):
+    return generator if generator is not None else random.default_generator()
+
+
+def rand(*size, dtype=None, generator=None, requires_grad=False):
+    """Uniform on [0, 1)."""
+    return _make(_rng(generator).random(_shape(size)).astype(_float(dtype)), requires_grad)
+
+
+def randn(*size, dtype=None, generator=None, requires_grad=False):
+    """Standard normal N(0, 1)."""
+    return _make(_rng(generator).standard_normal(_shape(size)).astype(_float(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, generator=None):
+    """Integers uniform on [low, high) (int64)."""
+    if high is None:
+        low, high = 0, low
+    arr = _rng(generator).integers(low, high, size=_shape((size,)))
+    return Tensor._wrap(np.asarray(arr, dtype=dtypes.as_dtype(dtype or dtypes.int64)))
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return _make(np.zeros(t.shape, dtype or t.dtype), requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return _make(np.ones(t.shape, dtype or t.dtype), requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    return _make(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad)
+
+
+def rand_like(t, dtype=None, generator=None, requires_grad=False):
+    return rand(t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, generator=None, requires_grad=False):
+    return randn(t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad)

@@ -1,0 +1,233 @@
+"""Element-wise ops with NumPy broadcasting.
+
+Notation: Z is the op's output, δ_X = ∂L/∂X the gradient of the final loss L with
+respect to X. Broadcast inputs get δ summed back to their own shape (`unbroadcast`).
+"""
+
+import numpy as np
+
+from .. import dtypes
+from .base import Tensor, as_tensor_like, const, operands, record, shape_error, unbroadcast
+
+
+def _broadcast(fn, name, a, b):
+    try:
+        return fn(a.data, b.data)
+    except ValueError:
+        raise shape_error(name, a.data.shape, b.data.shape) from None
+
+
+def add(a, b):
+    """Z = A + B.   δ_A = δ_Z,  δ_B = δ_Z (each summed over its broadcast axes)."""
+    a, b = operands(a, b)
+    z = _broadcast(np.add, "add", a, b)
+    sa, sb = a.data.shape, b.data.shape
+
+    def backward(g):
+        return unbroadcast(g, sa), unbroadcast(g, sb)
+
+    return record(z, (a, b), backward, "add")
+
+
+def sub(a, b):
+    """Z = A − B.   δ_A = δ_Z,  δ_B = −δ_Z."""
+    a, b = operands(a, b)
+    z = _broadcast(np.subtract, "sub", a, b)
+    sa, sb = a.data.shape, b.data.shape
+
+    def backward(g):
+        return unbroadcast(g, sa), unbroadcast(-g, sb) if b.requires_grad else None
+
+    return record(z, (a, b), backward, "sub")
+
+
+def rsub(a, b):
+    """Z = B − A for a Tensor A and a constant B."""
+    b, a = operands(b, a)
+    return sub(b, a)
+
+
+def mul(a, b):
+    """Z = A ⊙ B.   δ_A = δ_Z ⊙ B,  δ_B = δ_Z ⊙ A."""
+    a, b = operands(a, b)
+    z = _broadcast(np.multiply, "mul", a, b)
+
+    def backward(g):
+        ga = unbroadcast(g * b.data, a.data.shape) if a.requires_grad else None
+        gb = unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None
+        return ga, gb
+
+    return record(z, (a, b), backward, "mul")
+
+
+def div(a, b):
+    """Z = A / B.   δ_A = δ_Z / B,  δ_B = −δ_Z ⊙ Z / B."""
+    a, b = operands(a, b)
+    if a.data.dtype.kind != "f":
+        a = a.to(dtypes.get_default_dtype())
+        b = b.to(dtypes.get_default_dtype())
+    z = _broadcast(np.divide, "div", a, b)
+
+    def backward(g):
+        ga = g / b.data
+        gb = unbroadcast(-ga * z, b.data.shape) if b.requires_grad else None
+        return unbroadcast(ga, a.data.shape), gb
+
+    return record(z, (a, b), backward, "div")
+
+
+def rdiv(a, b):
+    """Z = B / A for a Tensor A and a constant B."""
+    b, a = operands(b, a)
+    return div(b, a)
+
+
+def pow(a, p):
+    """Z = A^p.  Number p: δ_A = δ_Z ⊙ p·A^(p−1).  Tensor p: also δ_p = δ_Z ⊙ Z ⊙ ln A."""
+    if not isinstance(p, Tensor):
+        if a.data.dtype.kind != "f" and isinstance(p, float):
+            a = a.to(dtypes.get_default_dtype())
+        exponent = np.asarray(p, dtype=a.data.dtype) if a.data.dtype.kind == "f" else p
+        z = a.data**exponent
+
+        def backward_const(g):
+            return (g * exponent * a.data ** (exponent - 1),)
+
+        return record(z, (a,), backward_const, "pow")
+    a, p = operands(a, p)
+    z = _broadcast(np.power, "pow", a, p)
+
+    def backward(g):
+        ga = (
+            unbroadcast(g * p.data * a.data ** (p.data - 1), a.data.shape)
+            if a.requires_grad
+            else None
+        )
+        gp = unbroadcast(g * z * np.log(a.data), p.data.shape) if p.requires_grad else None
+        return ga, gp
+
+    return record(z, (a, p), backward, "pow")
+
+
+def rpow(a, base):
+    """Z = c^A for a constant c.   δ_A = δ_Z ⊙ Z ⊙ ln c."""
+    return pow(as_tensor_like(base, a), a)
+
+
+def neg(a):
+    """Z = −A.   δ_A = −δ_Z."""
+    return record(-a.data, (a,), lambda g: (-g,), "neg")
+
+
+def exp(a):
+    """Z = e^A.   δ_A = δ_Z ⊙ Z (the output is reused)."""
+    z = np.exp(a.data)
+    return record(z, (a,), lambda g: (g * z,), "exp")
+
+
+def log(a):
+    """Z = ln A.   δ_A = δ_Z / A."""
+    x = a.data
+    return record(np.log(x), (a,), lambda g: (g / x,), "log")
+
+
+def sqrt(a):
+    """Z = √A.   δ_A = δ_Z / (2Z)."""
+    z = np.sqrt(a.data)
+    return record(z, (a,), lambda g: (g / (2 * z),), "sqrt")
+
+
+def sin(a):
+    """Z = sin A.   δ_A = δ_Z ⊙ cos A."""
+    x = a.data
+    return record(np.sin(x), (a,), lambda g: (g * np.cos(x),), "sin")
+
+
+def cos(a):
+    """Z = cos A.   δ_A = −δ_Z ⊙ sin A."""
+    x = a.data
+    return record(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "cos")
+
+
+def abs(a):
+    """Z = |A|.   δ_A = δ_Z ⊙ sign(A)  (0 at A = 0, as PyTorch)."""
+    x = a.data
+    return record(np.abs(x), (a,), lambda g: (g * np.sign(x),), "abs")
+
+
+def clamp(a, min=None, max=None):
+    """Z = min(max(A, lo), hi).   δ_A = δ_Z ⊙ (lo ≤ A ≤ hi)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    x = a.data
+    z = np.clip(x, min, max)
+    if z.dtype != x.dtype:
+        z = z.astype(x.dtype)
+
+    def backward(g):
+        inside = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        return (g * inside,)
+
+    return record(z, (a,), backward, "clamp")
+
+
+def maximum(a, b):
+    """Z = max(A, B) element-wise.   δ goes to the larger input; split in half at ties."""
+    return _select(np.maximum, np.greater, "maximum", a, b)
+
+
+def minimum(a, b):
+    """Z = min(A, B) element-wise.   δ goes to the smaller input; split in half at ties."""
+    return _select(np.minimum, np.less, "minimum", a, b)
+
+
+def _select(fn, wins, name, a, b):
+    a, b = operands(a, b)
+    z = _broadcast(fn, name, a, b)
+
+    def backward(g):
+        share = np.where(wins(a.data, b.data), 1.0, np.where(a.data == b.data, 0.5, 0.0))
+        share = share.astype(g.dtype)
+        return unbroadcast(g * share, a.data.shape), unbroadcast(g * (1 - share), b.data.shape)
+
+    return record(z, (a, b), backward, name)
+
+
+def where(condition, a, b):
+    """Z = A where C else B.   δ_A = δ_Z ⊙ C,  δ_B = δ_Z ⊙ ¬C."""
+    c = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if c.dtype != np.bool_:
+        c = c.astype(bool)
+    a, b = operands(a, b) if isinstance(a, Tensor) else operands(b, a)[::-1]
+    try:
+        z = np.where(c, a.data, b.data)
+    except ValueError:
+        raise shape_error("where", c.shape, a.data.shape, b.data.shape) from None
+
+    def backward(g):
+        zero = np.zeros((), g.dtype)
+        return unbroadcast(np.where(c, g, zero), a.data.shape), unbroadcast(
+            np.where(c, zero, g), b.data.shape
+        )
+
+    return record(z, (a, b), backward, "where")
+
+
+def masked_fill(a, mask, value):
+    """Z = value where mask else A."""
+    return where(mask, const(value, a.data.dtype), a)
+
+
+def clone(a):
+    """Z = a copy of A.   δ_A = δ_Z."""
+    return record(a.data.copy(), (a,), lambda g: (g,), "clone")
+
+
+def compare(fn, a, b):
+    """A comparison: a bool tensor, outside the graph (no gradient)."""
+    a, b = operands(a, b)
+    return Tensor._wrap(_broadcast(fn, fn.__name__, a, b))

@@ -1,0 +1,74 @@
+"""Matrix products. BLAS does the work; the backward reuses it with transposed views
+(no copies), and skips the product for an input that needs no gradient."""
+
+import numpy as np
+
+from .base import operands, record, shape_error, unbroadcast
+
+
+def matmul(a, b):
+    """Z = A @ B (batched, broadcast over leading dims; 1-D operands as in NumPy).
+
+    δ_A = δ_Z @ Bᵀ,  δ_B = Aᵀ @ δ_Z (summed over broadcast batch dims).
+    """
+    a, b = operands(a, b)
+    x, w = a.data, b.data
+    if x.ndim == 0 or w.ndim == 0:
+        raise ValueError(
+            f"matmul: both operands need at least 1 dim, got shapes {x.shape} and {w.shape}"
+        )
+    try:
+        z = x @ w
+    except ValueError:
+        raise shape_error("matmul", x.shape, w.shape, why="cannot be multiplied") from None
+    if x.ndim == 2 and w.ndim == 2:
+
+        def backward2d(g):
+            return (g @ w.T if a.requires_grad else None, x.T @ g if b.requires_grad else None)
+
+        return record(z, (a, b), backward2d, "matmul")
+
+    def backward(g):
+        xm = x[None, :] if x.ndim == 1 else x
+        wm = w[:, None] if w.ndim == 1 else w
+        gm = g
+        if x.ndim == 1:
+            gm = np.expand_dims(gm, -2)
+        if w.ndim == 1:
+            gm = np.expand_dims(gm, -1)
+        ga = gb = None
+        if a.requires_grad:
+            ga = unbroadcast(gm @ np.swapaxes(wm, -1, -2), xm.shape).reshape(x.shape)
+        if b.requires_grad:
+            gb = unbroadcast(np.swapaxes(xm, -1, -2) @ gm, wm.shape).reshape(w.shape)
+        return ga, gb
+
+    return record(z, (a, b), backward, "matmul")
+
+
+def linear(x, weight, bias=None):
+    """Z = X Wᵀ + b, W of shape (out, in) as in PyTorch: one node instead of three.
+
+    δ_X = δ_Z W,  δ_W = δ_Zᵀ X,  δ_b = Σ_rows δ_Z  (rows = every leading dim of X).
+    """
+    x, weight = operands(x, weight)
+    xd, wd = x.data, weight.data
+    if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[1]:
+        raise shape_error(
+            "linear", xd.shape, wd.shape, why="do not fit: need (..., in) and (out, in)"
+        )
+    z = xd @ wd.T
+    if bias is not None:
+        x, bias = operands(x, bias)
+        z += bias.data
+    parents = (x, weight) if bias is None else (x, weight, bias)
+
+    def backward(g):
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = (g @ wd) if x.requires_grad else None
+        gw = g2.T @ xd.reshape(-1, xd.shape[-1]) if weight.requires_grad else None
+        if bias is None:
+            return gx, gw
+        return gx, gw, g2.sum(axis=0) if bias.requires_grad else None
+
+    return record(z, parents, backward, "linear")

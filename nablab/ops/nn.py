@@ -1,0 +1,62 @@
+"""Ops of neural-network heads: softmax, log-softmax, one-hot, dropout."""
+
+import numpy as np
+
+from .. import random
+from .base import Tensor, record, reduce_axes
+
+
+def softmax(a, dim=-1):
+    """Z_i = e^(A_i − m) / Σ_j e^(A_j − m) along `dim`.   δ_A = Z ⊙ (δ_Z − Σ_j δ_Z,j Z_j)."""
+    (d,) = reduce_axes(a.data.ndim, dim)
+    e = np.exp(a.data - a.data.max(axis=d, keepdims=True))
+    z = e / e.sum(axis=d, keepdims=True)
+
+    def backward(g):
+        return (z * (g - (g * z).sum(axis=d, keepdims=True)),)
+
+    return record(z, (a,), backward, "softmax")
+
+
+def log_softmax(a, dim=-1):
+    """Z = A − m − ln Σ_j e^(A_j − m) along `dim`.   δ_A = δ_Z − e^Z Σ_j δ_Z,j."""
+    (d,) = reduce_axes(a.data.ndim, dim)
+    shifted = a.data - a.data.max(axis=d, keepdims=True)
+    z = shifted - np.log(np.exp(shifted).sum(axis=d, keepdims=True))
+
+    def backward(g):
+        return (g - np.exp(z) * g.sum(axis=d, keepdims=True),)
+
+    return record(z, (a,), backward, "log_softmax")
+
+
+def one_hot(a, num_classes=-1):
+    """Int64 tensor with a 1 at each index of `a` along a new last axis (no gradient)."""
+    idx = a.data if isinstance(a, Tensor) else np.asarray(a)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot expects an integer tensor, got dtype {idx.dtype}")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(
+            f"one_hot: class values must be in [0, {num_classes - 1}], got "
+            f"[{idx.min()}, {idx.max()}]"
+        )
+    return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[idx])
+
+
+def dropout(a, p=0.5, training=True, generator=None):
+    """Inverted dropout: Z = A ⊙ M / (1 − p), M_i ~ Bernoulli(1 − p), a fresh M per call.
+
+    δ_A = δ_Z ⊙ M / (1 − p) (the same mask). Identity when not training or p = 0.
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return a
+    rng = generator if generator is not None else random.default_generator()
+    if p == 1:
+        scale = np.zeros_like(a.data)
+    else:
+        scale = (rng.random(a.data.shape) >= p).astype(a.data.dtype) / (1 - p)
+    return record(a.data * scale, (a,), lambda g: (g * scale,), "dropout")

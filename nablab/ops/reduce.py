@@ -1,0 +1,136 @@
+"""Reductions over dimensions: `dim` (int or tuple, None = all) and `keepdim`; NumPy's
+`axis`/`keepdims` are accepted as aliases. The backward of a reduction spreads δ_Z back
+over the reduced axes (`_spread`)."""
+
+from collections import namedtuple
+
+import numpy as np
+
+from .base import Tensor, keep, record, reduce_axes
+
+MinMax = namedtuple("MinMax", ["values", "indices"])
+
+
+def _spread(g, axes, keepdim, shape):
+    """δ_Z re-inserted along the reduced axes and broadcast to the input's shape."""
+    if not keepdim:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+def sum(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Z = Σ_axes A.   δ_A = δ_Z broadcast over the summed axes."""
+    axes, kd, shape = reduce_axes(a.data.ndim, dim, axis), keep(keepdim, keepdims), a.data.shape
+    z = np.sum(a.data, axis=axes, keepdims=kd)
+    if a.data.dtype.kind == "b":
+        z = z.astype(np.int64)
+    return record(np.asarray(z), (a,), lambda g: (_spread(g, axes, kd, shape),), "sum")
+
+
+def mean(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Z = (1/n) Σ_axes A.   δ_A = δ_Z / n broadcast over the averaged axes."""
+    if a.data.dtype.kind != "f":
+        raise TypeError(f"mean needs a floating point tensor, got dtype {a.data.dtype}")
+    axes, kd, shape = reduce_axes(a.data.ndim, dim, axis), keep(keepdim, keepdims), a.data.shape
+    n = int(np.prod([shape[i] for i in axes]))
+    z = np.asarray(np.mean(a.data, axis=axes, keepdims=kd))
+    return record(z, (a,), lambda g: (_spread(g / n, axes, kd, shape),), "mean")
+
+
+def var(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None, keepdims=None):
+    """Z = Σ (A − Ā)² / (n − c), c = 1 by default (Bessel).   δ_A = δ_Z ⊙ 2(A − Ā)/(n − c)."""
+    axes, kd, c, n = _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased)
+    centred = a.data - a.data.mean(axis=axes, keepdims=True)
+    z = np.asarray(np.sum(centred * centred, axis=axes, keepdims=kd) / (n - c))
+
+    def backward(g):
+        return (_spread(g, axes, kd, a.data.shape) * centred * (2 / (n - c)),)
+
+    return record(z, (a,), backward, "var")
+
+
+def std(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None, keepdims=None):
+    """Z = √var(A).   δ_A = δ_Z ⊙ (A − Ā) / ((n − c)·Z)."""
+    axes, kd, c, n = _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased)
+    centred = a.data - a.data.mean(axis=axes, keepdims=True)
+    z = np.asarray(np.sqrt(np.sum(centred * centred, axis=axes, keepdims=kd) / (n - c)))
+
+    def backward(g):
+        zk = z if kd else np.expand_dims(z, axes)
+        return (_spread(g, axes, kd, a.data.shape) * centred / ((n - c) * zk),)
+
+    return record(z, (a,), backward, "std")
+
+
+def _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased):
+    if correction is None:
+        correction = 1 if unbiased is None else int(bool(unbiased))
+    axes = reduce_axes(a.data.ndim, dim, axis)
+    n = int(np.prod([a.data.shape[i] for i in axes]))
+    return axes, keep(keepdim, keepdims), correction, n
+
+
+def max(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Z = max A.  Without dim: δ shared evenly among the maxima.  With dim: returns
+    (values, indices) as PyTorch does, δ goes to the index taken."""
+    return _extreme(a, dim, axis, keep(keepdim, keepdims), np.argmax, "max")
+
+
+def min(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Z = min A; see `max`."""
+    return _extreme(a, dim, axis, keep(keepdim, keepdims), np.argmin, "min")
+
+
+def _extreme(a, dim, axis, kd, arg, name):
+    x = a.data
+    if x.size == 0:
+        raise RuntimeError(f"{name}(): cannot reduce an empty tensor of shape {x.shape}")
+    if dim is None and axis is None:
+        z = np.asarray(x.flat[arg(x)])
+
+        def backward_all(g):
+            hits = x == z
+            return (g * hits / np.count_nonzero(hits),)
+
+        return record(z, (a,), backward_all, name)
+    (d,) = reduce_axes(x.ndim, dim, axis)
+    idx = np.expand_dims(arg(x, axis=d), d)
+    z = np.take_along_axis(x, idx, axis=d)
+
+    def backward(g):
+        gx = np.zeros_like(x)
+        np.put_along_axis(gx, idx, g if kd else np.expand_dims(g, d), axis=d)
+        return (gx,)
+
+    values = record(z if kd else np.squeeze(z, d), (a,), backward, name)
+    return MinMax(values, Tensor._wrap(idx if kd else np.squeeze(idx, d)))
+
+
+def argmax(a, dim=None, keepdim=False):
+    """Index of the largest value (flattened when dim is None); no gradient."""
+    return _arg(np.argmax, a, dim, keepdim)
+
+
+def argmin(a, dim=None, keepdim=False):
+    """Index of the smallest value (flattened when dim is None); no gradient."""
+    return _arg(np.argmin, a, dim, keepdim)
+
+
+def _arg(fn, a, dim, keepdim):
+    if dim is None:
+        return Tensor._wrap(np.asarray(fn(a.data), dtype=np.int64))
+    (d,) = reduce_axes(a.data.ndim, dim)
+    return Tensor._wrap(fn(a.data, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+def logsumexp(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Z = m + ln Σ e^(A − m), m = max A (so it never overflows).   δ_A = δ_Z ⊙ e^(A − Z)."""
+    axes, kd, x = reduce_axes(a.data.ndim, dim, axis), keep(keepdim, keepdims), a.data
+    m = np.max(x, axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    zk = m + np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True))
+
+    def backward(g):
+        return (_spread(g, axes, kd, x.shape) * np.exp(x - zk),)
+
+    return record(zk if kd else np.squeeze(zk, axes), (a,), backward, "logsumexp")

@@ -1,0 +1,220 @@
+"""Ops that move elements without changing them: views, joins, indexing.
+
+Their backward moves δ back the same way: a reshape reshapes δ, a transpose transposes
+it, an index scatters δ into zeros (adding where an index repeats).
+"""
+
+import numpy as np
+
+from .base import Tensor, operands, record, reduce_axes, shape_error, unbroadcast
+
+
+def _sizes(args):
+    """Accept both f(2, 3) and f((2, 3)), as PyTorch does."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def reshape(a, *shape):
+    """Z = A with a new shape, same elements in the same order.   δ_A = reshape(δ_Z)."""
+    shape, src = _sizes(shape), a.data.shape
+    try:
+        z = a.data.reshape(shape)
+    except ValueError:
+        raise shape_error("reshape", src, shape, why="differ in size") from None
+    return record(z, (a,), lambda g: (g.reshape(src),), "reshape")
+
+
+view = reshape
+
+
+def flatten(a, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one."""
+    shape = a.data.shape
+    if not shape:
+        return reshape(a, 1)
+    s, e = reduce_axes(len(shape), (start_dim, end_dim))
+    return reshape(a, shape[:s] + (-1,) + shape[e + 1 :])
+
+
+def permute(a, *dims):
+    """Z = A with its axes reordered.   δ_A = δ_Z with the inverse order."""
+    dims = reduce_axes(a.data.ndim, _sizes(dims))
+    if sorted(dims) != list(range(a.data.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {a.data.ndim} dims")
+    inverse = tuple(np.argsort(dims))
+    return record(a.data.transpose(dims), (a,), lambda g: (g.transpose(inverse),), "permute")
+
+
+def transpose(a, dim0, dim1):
+    """Swap two axes.   δ_A = δ_Z with the same two axes swapped."""
+    d0, d1 = reduce_axes(a.data.ndim, (dim0, dim1))
+    return record(
+        np.swapaxes(a.data, d0, d1), (a,), lambda g: (np.swapaxes(g, d0, d1),), "transpose"
+    )
+
+
+def squeeze(a, dim=None):
+    """Drop axes of size 1 (only `dim`, if given and of size 1)."""
+    shape = a.data.shape
+    if dim is None:
+        return reshape(a, tuple(n for n in shape if n != 1))
+    dims = reduce_axes(len(shape), dim)
+    return reshape(a, tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
+
+
+def unsqueeze(a, dim):
+    """Insert an axis of size 1 at `dim` (−1 appends)."""
+    shape = a.data.shape
+    (d,) = reduce_axes(len(shape) + 1, dim)
+    return reshape(a, shape[:d] + (1,) + shape[d:])
+
+
+def expand(a, *sizes):
+    """Broadcast size-1 axes to `sizes` (−1 keeps a size).   δ_A = δ_Z summed back."""
+    sizes, src = _sizes(sizes), a.data.shape
+    lead = len(sizes) - len(src)
+    if lead < 0:
+        raise shape_error("expand", src, sizes, why="cannot be expanded: too few sizes")
+    target = tuple(src[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    try:
+        z = np.broadcast_to(a.data, target)
+    except ValueError:
+        raise shape_error("expand", src, sizes, why="cannot be expanded") from None
+    return record(z, (a,), lambda g: (unbroadcast(g, src),), "expand")
+
+
+def expand_as(a, other):
+    return expand(a, other.shape)
+
+
+def cat(tensors, dim=0):
+    """Join along an existing axis.   δ of each input = its slice of δ_Z."""
+    tensors = _check_join("cat", tensors)
+    (d,) = reduce_axes(tensors[0].data.ndim, dim)
+    try:
+        z = np.concatenate([t.data for t in tensors], axis=d)
+    except ValueError:
+        raise shape_error(
+            "cat", *(t.data.shape for t in tensors), why=f"differ off dim {d}"
+        ) from None
+    bounds = np.cumsum([t.data.shape[d] for t in tensors])[:-1]
+    return record(z, tuple(tensors), lambda g: tuple(np.split(g, bounds, axis=d)), "cat")
+
+
+def stack(tensors, dim=0):
+    """Join along a new axis.   δ of input i = δ_Z[..., i, ...]."""
+    tensors = _check_join("stack", tensors)
+    (d,) = reduce_axes(tensors[0].data.ndim + 1, dim)
+    try:
+        z = np.stack([t.data for t in tensors], axis=d)
+    except ValueError:
+        raise shape_error("stack", *(t.data.shape for t in tensors), why="must be equal") from None
+    n = len(tensors)
+    return record(z, tuple(tensors), lambda g: tuple(np.moveaxis(g, d, 0)[:n]), "stack")
+
+
+def _check_join(name, tensors):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{name}: expected a non-empty sequence of tensors")
+    if any(not isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"{name}: expected a sequence of Tensors")
+    dtype = tensors[0]
+    for t in tensors[1:]:
+        dtype = operands(dtype, t)[0]
+    return [t if t.data.dtype == dtype.data.dtype else t.to(dtype.data.dtype) for t in tensors]
+
+
+def split(a, split_size_or_sections, dim=0):
+    """Pieces of `split_size` along `dim` (the last may be shorter), or the given sizes."""
+    (d,) = reduce_axes(a.data.ndim, dim)
+    n = a.data.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n}, the length of dim {d}")
+    lead = (slice(None),) * d
+    starts = np.cumsum([0] + sizes[:-1])
+    return tuple(getitem(a, lead + (slice(s, s + k),)) for s, k in zip(starts, sizes))
+
+
+def chunk(a, chunks, dim=0):
+    """`chunks` pieces of equal size ceil(n / chunks) along `dim` (the last may be shorter)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    (d,) = reduce_axes(a.data.ndim, dim)
+    return split(a, -(-a.data.shape[d] // chunks) or 1, d)
+
+
+def unbind(a, dim=0):
+    """The slices along `dim`, each without that axis."""
+    (d,) = reduce_axes(a.data.ndim, dim)
+    lead = (slice(None),) * d
+    return tuple(getitem(a, lead + (i,)) for i in range(a.data.shape[d]))
+
+
+def as_index(index):
+    """An index with Tensors replaced by their arrays (integer or bool)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _is_basic(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
+
+
+def getitem(a, index):
+    """Z = A[index] (basic and integer/bool array indexing).
+
+    δ_A = zeros with δ_Z scattered to the indexed places; with integer arrays an element
+    picked k times receives the sum of its k gradients (scatter-add, `np.add.at`).
+    """
+    index = as_index(index)
+    try:
+        z = a.data[index]
+    except IndexError as e:
+        raise IndexError(
+            f"index {_describe(index)} is out of range for shape {a.data.shape}: {e}"
+        ) from None
+    shape, dtype, basic = a.data.shape, a.data.dtype, _is_basic(index)
+
+    def backward(g):
+        gx = np.zeros(shape, dtype)
+        if basic:
+            gx[index] = g
+        else:
+            np.add.at(gx, index, g)
+        return (gx,)
+
+    return record(z, (a,), backward, "getitem")
+
+
+def _describe(index):
+    if isinstance(index, np.ndarray):
+        return f"array(shape={index.shape})" if index.size > 8 else repr(index.tolist())
+    return repr(index)
+
+
+def gather(a, dim, index):
+    """Z[i][j] = A[i][index[i][j]] for dim=1 (PyTorch's gather).   δ_A: scatter-add of δ_Z."""
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim != a.data.ndim:
+        raise ValueError(
+            f"gather: index must have as many dims as the input ({a.data.ndim}), got {idx.ndim}"
+        )
+    (d,) = reduce_axes(a.data.ndim, dim)
+    grid = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
+    grid[d] = idx
+    return getitem(a, tuple(grid))
