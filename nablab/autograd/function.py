@@ -8,9 +8,14 @@ closure once in reverse topological order, summing the gradients that meet at a 
 (the multivariate chain rule: δ_X = Σ over users of X of their contribution).
 """
 
+from itertools import count
+from operator import attrgetter
+
 import numpy as np
 
 from .grad_mode import AnomalyError, mode
+
+clock = count(1)  # creation order of op outputs; leaves have _seq 0
 
 FREED_GRAPH = (
     "Trying to backward through the graph a second time: its saved values were freed "
@@ -19,26 +24,27 @@ FREED_GRAPH = (
 
 
 def topological_order(root):
-    """Tensors that `root` depends on and that require grad, each after all its users.
+    """Tensors that `root` depends on and that require grad, each before its inputs.
 
-    Iterative depth-first post-order, reversed: the root first, the leaves last.
+    Collect the graph with an explicit stack (no recursion), then order it by creation
+    time: an op's output is always created after its inputs, so newest-first is a
+    reverse topological order. Leaves (`_seq == 0`) come last.
     """
-    order, seen, stack = [], {id(root)}, [(root, False)]
+    order, seen, stack = [root], {id(root)}, [root]
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        parents = t._parents
+        parents = stack.pop()._parents
         if parents is None:
             raise RuntimeError(FREED_GRAPH)
-        stack.append((t, True))
         for p in parents:
             if p.requires_grad and id(p) not in seen:
                 seen.add(id(p))
-                stack.append((p, False))
-    order.reverse()
+                stack.append(p)
+                order.append(p)
+    order.sort(key=_creation, reverse=True)
     return order
+
+
+_creation = attrgetter("_seq")
 
 
 def run_backward(root, grad, retain_graph=False):
@@ -57,14 +63,12 @@ def run_backward(root, grad, retain_graph=False):
         if check:
             _check_backward(t, parent_grads)
         for p, pg in zip(t._parents, parent_grads):
-            if pg is None or not p.requires_grad:
-                continue
-            k = id(p)
-            old = grads.get(k)
-            grads[k] = pg if old is None else old + pg
+            if pg is not None and p.requires_grad:
+                k = id(p)
+                old = grads.get(k)
+                grads[k] = pg if old is None else old + pg
         if not retain_graph:
-            t._parents = None
-            t._backward = None
+            t._parents = t._backward = None
 
 
 def _check_backward(t, parent_grads):

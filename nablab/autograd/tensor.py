@@ -8,23 +8,27 @@ node whose graph was freed by `backward()` has `_parents is None`.
 import numpy as np
 
 from .. import dtypes
-from .function import run_backward
+from .function import clock, run_backward
 from .grad_mode import AnomalyError, mode
 
 _new = object.__new__
+_NO_GRAPH = (False, (), None, "", 0)  # requires_grad, _parents, _backward, _op, _seq
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_op", "__weakref__")
-    __array_ufunc__ = (
-        None  # NumPy defers to Tensor's reflected operators: ndarray * Tensor -> Tensor
+    __slots__ = (
+        *("data", "grad", "requires_grad"),
+        *("_parents", "_backward", "_op", "_seq"),  # the graph node: see run_backward
+        "__weakref__",
     )
+    # NumPy defers to Tensor's reflected operators: ndarray * Tensor -> Tensor.
+    __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self.data = as_array(data, dtype)
         self.grad = None
         self.requires_grad = False
-        self._parents, self._backward, self._op = (), None, ""
+        self._parents, self._backward, self._op, self._seq = (), None, "", 0
         if requires_grad:
             self.requires_grad_()
 
@@ -33,7 +37,7 @@ class Tensor:
         """A leaf around `array`, no copy, no checks (the engine's fast constructor)."""
         t = _new(Tensor)
         t.data, t.grad, t.requires_grad = array, None, False
-        t._parents, t._backward, t._op = (), None, ""
+        t._parents, t._backward, t._op, t._seq = (), None, "", 0
         return t
 
     # ----- attributes ---------------------------------------------------------
@@ -146,7 +150,7 @@ class Tensor:
                     f"grad can be implicitly created only for scalar outputs; this tensor has "
                     f"shape {self.data.shape}: pass backward(grad) with a gradient of that shape"
                 )
-            g = np.ones_like(self.data)
+            g = np.ones(self.data.shape, self.data.dtype)
         else:
             g = as_array(grad, self.data.dtype)
             if g.shape != self.data.shape:
@@ -157,7 +161,8 @@ class Tensor:
 
     def _accumulate_grad(self, g):
         if self.grad is None:
-            self.grad = Tensor._wrap(np.array(g, dtype=self.data.dtype))
+            g = g.copy() if g.dtype == self.data.dtype else g.astype(self.data.dtype)
+            self.grad = Tensor._wrap(g)
         else:
             self.grad.data += g
 
@@ -306,21 +311,21 @@ def as_array(data, dtype=None):
 def record(data, parents, backward, op):
     """The output Tensor of an op; a graph node if recording and any input requires grad."""
     out = _new(Tensor)
-    out.data, out.grad = data, None
+    out.data = data
+    out.grad = None
     if mode.grad_enabled:
         for p in parents:
             if p.requires_grad:
-                out.requires_grad, out._parents, out._backward, out._op = (
-                    True,
-                    parents,
-                    backward,
-                    op,
-                )
+                out.requires_grad = True
+                out._parents = parents
+                out._backward = backward
+                out._op = op
+                out._seq = next(clock)
                 break
         else:
-            out.requires_grad, out._parents, out._backward, out._op = False, (), None, ""
+            out.requires_grad, out._parents, out._backward, out._op, out._seq = _NO_GRAPH
     else:
-        out.requires_grad, out._parents, out._backward, out._op = False, (), None, ""
+        out.requires_grad, out._parents, out._backward, out._op, out._seq = _NO_GRAPH
     if mode.anomaly:
         _check_forward(out, parents, op)
     return out

@@ -62,7 +62,7 @@ def unbroadcast(g, shape):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
     )
-    return g.sum(axis=axes).reshape(shape)
+    return np.add.reduce(g, axis=axes).reshape(shape)
 
 
 def shape_error(op, *shapes, why="cannot be broadcast together"):

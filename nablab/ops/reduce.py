@@ -11,30 +11,36 @@ from .base import Tensor, keep, record, reduce_axes
 MinMax = namedtuple("MinMax", ["values", "indices"])
 
 
-def _spread(g, axes, keepdim, shape):
-    """δ_Z re-inserted along the reduced axes and broadcast to the input's shape."""
-    if not keepdim:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+def _kept(shape, axes):
+    """The output shape with keepdim=True: the reduced axes kept with size 1."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread(g, kept, shape):
+    """δ_Z re-inserted along the reduced axes (`kept` shape) and broadcast to `shape`."""
+    out = np.empty(shape, g.dtype)
+    out[...] = g.reshape(kept)
+    return out
 
 
 def sum(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = Σ_axes A.   δ_A = δ_Z broadcast over the summed axes."""
-    axes, kd, shape = reduce_axes(a.data.ndim, dim, axis), keep(keepdim, keepdims), a.data.shape
-    z = np.sum(a.data, axis=axes, keepdims=kd)
-    if a.data.dtype.kind == "b":
-        z = z.astype(np.int64)
-    return record(np.asarray(z), (a,), lambda g: (_spread(g, axes, kd, shape),), "sum")
+    axes, shape = reduce_axes(a.data.ndim, dim, axis), a.data.shape
+    x = a.data if a.data.dtype.kind in "fc" else a.data.astype(np.int64)
+    z = np.add.reduce(x, axis=axes, keepdims=keep(keepdim, keepdims))
+    kept = _kept(shape, axes)
+    return record(np.asarray(z), (a,), lambda g: (_spread(g, kept, shape),), "sum")
 
 
 def mean(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = (1/n) Σ_axes A.   δ_A = δ_Z / n broadcast over the averaged axes."""
     if a.data.dtype.kind != "f":
         raise TypeError(f"mean needs a floating point tensor, got dtype {a.data.dtype}")
-    axes, kd, shape = reduce_axes(a.data.ndim, dim, axis), keep(keepdim, keepdims), a.data.shape
+    axes, shape = reduce_axes(a.data.ndim, dim, axis), a.data.shape
     n = int(np.prod([shape[i] for i in axes]))
-    z = np.asarray(np.mean(a.data, axis=axes, keepdims=kd))
-    return record(z, (a,), lambda g: (_spread(g / n, axes, kd, shape),), "mean")
+    z = np.asarray(np.add.reduce(a.data, axis=axes, keepdims=keep(keepdim, keepdims)) * (1 / n))
+    kept = _kept(shape, axes)
+    return record(z, (a,), lambda g: (_spread(g * (1 / n), kept, shape),), "mean")
 
 
 def var(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None, keepdims=None):
@@ -43,8 +49,10 @@ def var(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None
     centred = a.data - a.data.mean(axis=axes, keepdims=True)
     z = np.asarray(np.sum(centred * centred, axis=axes, keepdims=kd) / (n - c))
 
+    kept = _kept(a.data.shape, axes)
+
     def backward(g):
-        return (_spread(g, axes, kd, a.data.shape) * centred * (2 / (n - c)),)
+        return (g.reshape(kept) * centred * (2 / (n - c)),)
 
     return record(z, (a,), backward, "var")
 
@@ -55,9 +63,10 @@ def std(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None
     centred = a.data - a.data.mean(axis=axes, keepdims=True)
     z = np.asarray(np.sqrt(np.sum(centred * centred, axis=axes, keepdims=kd) / (n - c)))
 
+    kept = _kept(a.data.shape, axes)
+
     def backward(g):
-        zk = z if kd else np.expand_dims(z, axes)
-        return (_spread(g, axes, kd, a.data.shape) * centred / ((n - c) * zk),)
+        return (g.reshape(kept) * centred / ((n - c) * z.reshape(kept)),)
 
     return record(z, (a,), backward, "std")
 
@@ -131,6 +140,6 @@ def logsumexp(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     zk = m + np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True))
 
     def backward(g):
-        return (_spread(g, axes, kd, x.shape) * np.exp(x - zk),)
+        return (g.reshape(zk.shape) * np.exp(x - zk),)
 
     return record(zk if kd else np.squeeze(zk, axes), (a,), backward, "logsumexp")
