@@ -32,10 +32,10 @@ def matmul(a, b):
         xm = x[None, :] if x.ndim == 1 else x
         wm = w[:, None] if w.ndim == 1 else w
         gm = g
-        if x.ndim == 1:
-            gm = np.expand_dims(gm, -2)
         if w.ndim == 1:
             gm = np.expand_dims(gm, -1)
+        if x.ndim == 1:
+            gm = np.expand_dims(gm, -2)
         ga = gb = None
         if a.requires_grad:
             ga = unbroadcast(gm @ np.swapaxes(wm, -1, -2), xm.shape).reshape(x.shape)
