@@ -58,7 +58,7 @@ def var(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None
 
 
 def std(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None, keepdims=None):
-    """Z = √var(A).   δ_A = δ_Z ⊙ (A − Ā) / ((n − c)·Z)."""
+    """Z = √var(A).   δ_A = δ_Z ⊙ (A − Ā) / ((n − c)·Z),  0 where Z = 0 (as PyTorch)."""
     axes, kd, c, n = _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased)
     centred = a.data - a.data.mean(axis=axes, keepdims=True)
     z = np.asarray(np.sqrt(np.sum(centred * centred, axis=axes, keepdims=kd) / (n - c)))
@@ -66,7 +66,9 @@ def std(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None
     kept = _kept(a.data.shape, axes)
 
     def backward(g):
-        return (g.reshape(kept) * centred / ((n - c) * z.reshape(kept)),)
+        zk = z.reshape(kept)
+        divisor = np.where(zk == 0, np.inf, (n - c) * zk)  # constant slice: A − Ā = 0
+        return (g.reshape(kept) * centred / divisor,)
 
     return record(z, (a,), backward, "std")
 
