@@ -83,7 +83,11 @@ def rdiv(a, b):
 
 
 def pow(a, p):
-    """Z = A^p.  Number p: δ_A = δ_Z ⊙ p·A^(p−1).  Tensor p: also δ_p = δ_Z ⊙ Z ⊙ ln A."""
+    """Z = A^p.  Number p: δ_A = δ_Z ⊙ p·A^(p−1).  Tensor p: also δ_p = δ_Z ⊙ Z ⊙ ln A.
+
+    As in PyTorch, δ_A = 0 where p = 0 (A^0 is constant, even at A = 0), and δ_p = 0
+    where A = 0 and p ≥ 0 (instead of 0·ln 0 = NaN).
+    """
     if not isinstance(p, Tensor):
         if a.data.dtype.kind != "f" and isinstance(p, float):
             a = a.to(dtypes.get_default_dtype())
@@ -91,6 +95,8 @@ def pow(a, p):
         z = a.data**exponent
 
         def backward_const(g):
+            if exponent == 0:
+                return (np.zeros_like(g),)
             return (g * exponent * a.data ** (exponent - 1),)
 
         return record(z, (a,), backward_const, "pow")
@@ -98,12 +104,14 @@ def pow(a, p):
     z = _broadcast(np.power, "pow", a, p)
 
     def backward(g):
-        ga = (
-            unbroadcast(g * p.data * a.data ** (p.data - 1), a.data.shape)
-            if a.requires_grad
-            else None
-        )
-        gp = unbroadcast(g * z * np.log(a.data), p.data.shape) if p.requires_grad else None
+        x, e = a.data, p.data
+        ga = gp = None
+        if a.requires_grad:
+            base = np.where(e == 0, 1, x)  # p = 0: p·1^(p−1) = 0, no 0^(−1)
+            ga = unbroadcast(g * e * base ** (e - 1), x.shape)
+        if p.requires_grad:
+            base = np.where((x == 0) & (e >= 0), 1, x)  # ln 1 = 0 where Z is 0 or 1
+            gp = unbroadcast(g * z * np.log(base), e.shape)
         return ga, gp
 
     return record(z, (a, p), backward, "pow")
