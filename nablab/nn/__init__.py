@@ -1,11 +1,19 @@
 """Neural-network building blocks: Module, Parameter, layers, losses, init.
 
 from nablab import nn
+import nablab.nn.functional as F
 model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+loss = nn.BCEWithLogitsLoss()(model(x), y) + 1e-3 * nn.l2_penalty(model)
 """
 
-from . import init
+from . import functional, init, utils
+from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .container import ModuleDict, ModuleList, Sequential
+from .dropout import Dropout
 from .embedding import Embedding
+from .flatten import Flatten
 from .linear import Identity, Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
 from .parameter import Parameter
+from .regularization import l1_penalty, l2_penalty

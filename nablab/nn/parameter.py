@@ -16,11 +16,9 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad=True):
-        if data is None:
-            data = []
-        self.data = data.data if isinstance(data, Tensor) else as_array(data)
-        self.grad, self.requires_grad = None, False
-        self._parents, self._backward, self._op = (), None, ""
+        super().__init__([])  # a plain leaf; then adopt the data without another copy
+        if data is not None:
+            self.data = data.data if isinstance(data, Tensor) else as_array(data)
         if requires_grad:
             self.requires_grad_()
 

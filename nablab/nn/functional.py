@@ -1,0 +1,94 @@
+"""Functional forms of the layers and losses (`import nablab.nn.functional as F`).
+
+Stateless: parameters are arguments. `inplace=True` is accepted for PyTorch
+compatibility and computes out of place (the result is the same tensor values).
+"""
+
+import warnings
+
+from ..ops import activation as _act
+from ..ops import nn as _nn
+from ..ops.linalg import linear
+from ..ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+from .embedding import embedding
+
+one_hot = _nn.one_hot
+sigmoid = _act.sigmoid
+tanh = _act.tanh
+
+
+def relu(input, inplace=False):
+    """max(x, 0)."""
+    return _act.relu(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope · x."""
+    return _act.leaky_relu(input, negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else α(eˣ − 1)."""
+    return _act.elu(input, alpha)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """(1/β) ln(1 + e^(βx)), linear where βx > threshold."""
+    return _act.softplus(input, beta, threshold)
+
+
+def _softmax_dim(name, ndim, dim):
+    if dim is not None:
+        return dim
+    dim = 0 if ndim in (0, 1, 3) else 1
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        f"Change the call to include dim={dim} as an argument.",
+        stacklevel=3,
+    )
+    return dim
+
+
+def softmax(input, dim=None):
+    """e^(x_i) / Σ_j e^(x_j) along `dim` (PyTorch's implicit choice, with a warning, if None)."""
+    return _nn.softmax(input, _softmax_dim("softmax", input.ndim, dim))
+
+
+def log_softmax(input, dim=None):
+    """x_i − ln Σ_j e^(x_j) along `dim` (PyTorch's implicit choice, with a warning, if None)."""
+    return _nn.log_softmax(input, _softmax_dim("log_softmax", input.ndim, dim))
+
+
+def dropout(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zero each element with probability p, scale the rest by 1/(1 − p); identity if not
+    training."""
+    return _nn.dropout(input, p, training, generator)
+
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "embedding",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "tanh",
+]
