@@ -14,7 +14,7 @@ def sigmoid(a):
 
     δ_A = δ_Z ⊙ Z ⊙ (1 − Z).
     """
-    z = np.logaddexp(0, -a.data)
+    z = np.logaddexp(0, -a.data, out=np.empty_like(a.data))  # an array even when 0-d
     np.negative(z, out=z)
     np.exp(z, out=z)
     return record(z, (a,), lambda g: (g * z * (1 - z),), "sigmoid")
