@@ -17,3 +17,4 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,
 from .module import Module
 from .parameter import Parameter
 from .regularization import l1_penalty, l2_penalty
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
