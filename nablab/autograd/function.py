@@ -50,6 +50,7 @@ _creation = attrgetter("_seq")
 def run_backward(root, grad, retain_graph=False):
     """Propagate δ_root = `grad` to every leaf that requires grad, accumulating in `.grad`."""
     grads = {id(root): grad}
+    handed = set()  # arrays already stored as a leaf's .grad in this pass
     check = mode.anomaly
     for t in topological_order(root):
         g = grads.pop(id(t), None)
@@ -57,7 +58,8 @@ def run_backward(root, grad, retain_graph=False):
             continue
         backward = t._backward
         if backward is None:
-            t._accumulate_grad(g)
+            t._accumulate_grad(g, owned=g.base is None and id(g) not in handed)
+            handed.add(id(g))
             continue
         parent_grads = backward(g)
         if check:
@@ -150,7 +152,8 @@ class Function:
 def _as_grad_array(g, like):
     if g is None:
         return None
-    g = g.data if hasattr(g, "_parents") else np.asarray(g)
+    # A copy: a custom backward may return one of its saved arrays.
+    g = np.array(g.data if hasattr(g, "_parents") else g)
     if g.shape != like.shape:
         raise RuntimeError(
             f"backward returned a gradient of shape {g.shape} for an input of shape {like.shape}"

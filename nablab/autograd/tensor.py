@@ -159,12 +159,14 @@ class Tensor:
                 )
         run_backward(self, g, retain_graph)
 
-    def _accumulate_grad(self, g):
-        if self.grad is None:
-            g = g.copy() if g.dtype == self.data.dtype else g.astype(self.data.dtype)
+    def _accumulate_grad(self, g, owned=False):
+        """.grad += g. `owned`: g is a fresh array nothing else refers to, kept without a copy."""
+        if self.grad is not None:
+            self.grad.data += g
+        elif owned and g.dtype == self.data.dtype and g.shape == self.data.shape:
             self.grad = Tensor._wrap(g)
         else:
-            self.grad.data += g
+            self.grad = Tensor._wrap(np.array(np.broadcast_to(g, self.data.shape), self.data.dtype))
 
     def zero_(self):
         self.data[...] = 0

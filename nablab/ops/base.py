@@ -23,9 +23,9 @@ def as_tensor_like(value, like):
 
 def operands(a, b):
     """(a, b) as Tensors of one dtype under PyTorch's promotion rules."""
-    if type(b) is not Tensor:
+    if not isinstance(b, Tensor):
         b = as_tensor_like(b, a)
-    if type(a) is not Tensor:
+    elif not isinstance(a, Tensor):
         a = as_tensor_like(a, b)
     da, db = a.data.dtype, b.data.dtype
     if da is not db and da != db:

@@ -60,15 +60,20 @@ def linear(x, weight, bias=None):
     z = xd @ wd.T
     if bias is not None:
         x, bias = operands(x, bias)
+        if bias.data.shape != (wd.shape[0],):
+            why = "differ: the bias must have shape (out,)"
+            raise shape_error("linear", bias.data.shape, (wd.shape[0],), why=why)
         z += bias.data
     parents = (x, weight) if bias is None else (x, weight, bias)
 
+    rows = xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])
+
     def backward(g):
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         gx = (g @ wd) if x.requires_grad else None
-        gw = g2.T @ xd.reshape(-1, xd.shape[-1]) if weight.requires_grad else None
+        gw = g2.T @ rows if weight.requires_grad else None
         if bias is None:
             return gx, gw
-        return gx, gw, g2.sum(axis=0) if bias.requires_grad else None
+        return gx, gw, np.add.reduce(g2, axis=0) if bias.requires_grad else None
 
     return record(z, parents, backward, "linear")
