@@ -36,9 +36,8 @@ def _reduce(loss, reduction, parents, grads, op, divisor=None):
     if reduction == "sum":
         return record(np.asarray(total), parents, grads, op)
     n = loss.size if divisor is None else divisor
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.asarray(total / n, dtype=loss.dtype)
-    return record(mean, parents, lambda g: grads(g / n), op)
+    mean = np.asarray(total / n if n else np.nan, dtype=loss.dtype)  # 0/0 = NaN, as PyTorch
+    return record(mean, parents, lambda g: grads(g / n if n else g * np.nan), op)
 
 
 def _shape_hint(a, b):
@@ -140,7 +139,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
-    """BCE of σ(x), from the logit x, with s = ln(1 + e^(−x)) = ln(1 + e^(−|x|)) + max(−x, 0):
+    """BCE of σ(x), from the logit x, with s = ln(1 + e^(−x)) = ln(1 + e^(−|x|)) + max(−x, 0)
+    (NumPy's logaddexp(0, −x), which computes it that way, finite at any x):
 
     ℓ = w [(1 − y) x + (1 + (p − 1) y) s]   (p = pos_weight; for p = 1 this is
         max(x, 0) − x y + ln(1 + e^(−|x|)), finite at any x).
@@ -152,9 +152,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     xd, yd = x.data, y.data
     w = _constant(op, "weight", weight, xd)
     p = _constant(op, "pos_weight", pos_weight, xd)
-    s = np.log1p(np.exp(-np.abs(xd))) + np.maximum(-xd, 0)
+    s = np.logaddexp(0, -xd)
     coef = 1 if p is None else 1 + (p - 1) * yd
-    loss = (1 - yd) * xd + coef * s
+    loss = (1 - yd) * xd + (s if p is None else coef * s)
     if w is not None:
         loss *= w
 
@@ -163,7 +163,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
             g = g * w
         gx = None
         if x.requires_grad:
-            sigmoid_neg = np.exp(-np.logaddexp(0, xd))
+            sigmoid_neg = np.exp(-np.logaddexp(0, xd))  # σ(−x) = 1 / (1 + e^x)
             gx = g * ((1 - yd) - coef * sigmoid_neg)
         gy = None
         if y.requires_grad:
