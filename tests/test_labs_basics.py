@@ -1,0 +1,57 @@
+"""The feed-forward basics labs (LABS.md): each quick variant runs and shows its claim."""
+
+import numpy as np
+
+from nablab import nn, optim
+from nablab.data import xor
+from nablab.labs import LabConfig, get_lab
+
+
+def run_quick(name, tmp_path):
+    result = get_lab(name).run(LabConfig(quick=True, out=tmp_path, progress=False))
+    assert result.figures, f"{name} made no figure"
+    for figure in result.figures:
+        assert figure.exists() and figure.stat().st_size > 0, figure
+    assert result.answer and result.tables
+    return result
+
+
+def test_xor_relu_linear_model_fails_and_two_units_can_be_exact(tmp_path):
+    metrics = run_quick("xor-relu", tmp_path).metrics
+    assert metrics["logistic_regression_accuracy"] == 0.5
+    assert metrics["hand_set_exact"] and metrics["hand_set_mse"] == 0.0
+    assert metrics["fraction_100"]["20"] == 1.0
+
+
+def test_xor_relu_batched_runs_are_separate_runs():
+    """Training all seeds at once gives each seed the trajectory of its own nn.Linear run."""
+    from nablab.labs import xor_relu
+
+    hidden, runs, epochs = 3, 4, 300
+    params, _ = xor_relu.train(hidden, runs, epochs, LabConfig(seed=7, progress=False))
+    X, y = xor()
+    for run in range(runs):
+        generator = np.random.default_rng([7, run])
+        model = nn.Sequential(
+            nn.Linear(2, hidden, generator=generator),
+            nn.ReLU(),
+            nn.Linear(hidden, 1, generator=generator),
+        )
+        optimizer = optim.SGD(model.parameters(), lr=xor_relu.LEARNING_RATE)
+        for _ in range(epochs):
+            loss = nn.MSELoss()(model(X), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        np.testing.assert_allclose(params[0].data[run], model[0].weight.data, atol=1e-5)
+        np.testing.assert_allclose(params[3].data[run, 0], model[2].bias.data, atol=1e-5)
+
+
+def test_autodiff_xor_engines_agree_and_cost_falls(tmp_path):
+    metrics = run_quick("autodiff-xor", tmp_path).metrics
+    assert metrics["engines_agree"]
+    assert metrics["max_cost_difference"] < 1e-9
+    assert metrics["final_cost"] < metrics["initial_cost"]
+    measured = [r for r in metrics["gradient_costs"] if r["paths_s"] is not None]
+    assert len(measured) >= 3 and all(r["paths_agree"] for r in measured)
+    assert [r["path_steps"] for r in measured] == [2 * (3 ** r["d"] - 1) for r in measured]
