@@ -257,6 +257,7 @@ def test_loss_modules_repr_and_state_dict_match_torch(torch):
     theirs = torch.nn.CrossEntropyLoss(weight=torch.tensor(w))
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight"]
     assert list(nn.BCEWithLogitsLoss(pos_weight=t64(w)).state_dict()) == ["pos_weight"]
+    assert isinstance(nn.NLLLoss(weight=[1.0, 2.0]).weight, nablab.Tensor)
 
 
 def test_loss_modules_pass_their_options():

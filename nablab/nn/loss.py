@@ -5,6 +5,8 @@ Prediction and target must have the same shape (nablab refuses the (N, 1) agains
 broadcast that PyTorch only warns about). Class weights are buffers, as in PyTorch.
 """
 
+from ..autograd.tensor import Tensor
+from ..creation import as_tensor
 from ..ops import loss as _loss
 from .module import Module
 
@@ -19,7 +21,12 @@ class _Loss(Module):
 class _WeightedLoss(_Loss):
     def __init__(self, weight=None, reduction="mean"):
         super().__init__(reduction)
-        self.register_buffer("weight", weight)
+        self.register_buffer("weight", _as_buffer(weight))
+
+
+def _as_buffer(value):
+    """Weights given as arrays or lists become Tensors (None stays None)."""
+    return value if value is None or isinstance(value, Tensor) else as_tensor(value)
 
 
 class MSELoss(_Loss):
@@ -49,7 +56,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
     def __init__(self, weight=None, reduction="mean", pos_weight=None):
         super().__init__(weight, reduction)
-        self.register_buffer("pos_weight", pos_weight)
+        self.register_buffer("pos_weight", _as_buffer(pos_weight))
 
     def forward(self, input, target):
         return _loss.binary_cross_entropy_with_logits(
