@@ -25,3 +25,31 @@ __all__ = [
     "time_machine",
     "tokenize",
 ]
+
+from .dataloader import DataLoader, default_collate
+from .dataset import Dataset, TensorDataset
+from .synthetic import (
+    Regression,
+    circles,
+    linear_high_dim,
+    moons,
+    polynomial,
+    spirals,
+    split,
+    xor,
+)
+
+__all__ += [
+    "DataLoader",
+    "Dataset",
+    "Regression",
+    "TensorDataset",
+    "circles",
+    "default_collate",
+    "linear_high_dim",
+    "moons",
+    "polynomial",
+    "spirals",
+    "split",
+    "xor",
+]
