@@ -77,7 +77,7 @@ class LabResult:
         return {
             "question": self.question,
             "setting": self.setting,
-            "tables": [asdict(t) for t in self.tables],
+            "tables": [_jsonable(asdict(t)) for t in self.tables],
             "figures": [str(f) for f in figures],
             "answer": self.answer,
             "metrics": _jsonable(self.metrics),

@@ -3,12 +3,14 @@
 from pathlib import Path
 
 
-def new_figure(width: float = 6.4, height: float = 4.8, ncols: int = 1, nrows: int = 1):
-    """(figure, axes) of a fresh Figure; axes is one Axes or an array of them."""
+def new_figure(width: float = 6.4, height: float = 4.8, grid: tuple[int, int] | None = None):
+    """(figure, axes) of a fresh Figure: one Axes, or a (rows, cols) array of them for ``grid``."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.subplots(nrows, ncols, squeeze=nrows * ncols == 1)
+    if grid is None:
+        return fig, fig.subplots()
+    return fig, fig.subplots(*grid, squeeze=False)
 
 
 def save(fig, path) -> Path:

@@ -46,7 +46,7 @@ def activation_plot(
     xs = np.linspace(*xlim, points)
     ncols = min(3, len(functions))
     nrows = -(-len(functions) // ncols)
-    fig, axes = new_figure(4 * ncols, 3.2 * nrows, ncols=ncols, nrows=nrows)
+    fig, axes = new_figure(4 * ncols, 3.2 * nrows, grid=(nrows, ncols))
     for ax in axes.flat[len(functions) :]:
         ax.set_visible(False)
     for ax, (name, fn) in zip(axes.flat, functions.items()):
