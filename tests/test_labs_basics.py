@@ -55,3 +55,13 @@ def test_autodiff_xor_engines_agree_and_cost_falls(tmp_path):
     measured = [r for r in metrics["gradient_costs"] if r["paths_s"] is not None]
     assert len(measured) >= 3 and all(r["paths_agree"] for r in measured)
     assert [r["path_steps"] for r in measured] == [2 * (3 ** r["d"] - 1) for r in measured]
+
+
+def test_vanishing_chain_sigmoid_shrinks_toward_input_relu_dies(tmp_path):
+    metrics = run_quick("vanishing-chain", tmp_path).metrics
+    sigmoid = np.array(metrics["median_abs_gradient"]["sigmoid"])
+    assert np.all(np.diff(sigmoid) > 0), sigmoid
+    assert sigmoid[0] * 1e3 < sigmoid[-1]
+    assert metrics["relu_all_zero_seeds"] == metrics["seeds_with_a_negative_weight"] > 0
+    assert sum(metrics["zero_gradient_seeds"]["Leaky ReLU (0.01)"]) == 0
+    assert metrics["leaky_relu_closed_form_gap"] < 1e-12
