@@ -7,6 +7,7 @@ Outputs are reused in the backward where the derivative is a function of the out
 import numpy as np
 
 from .base import record
+from .elementwise import floating
 
 
 def sigmoid(a):
@@ -14,6 +15,7 @@ def sigmoid(a):
 
     δ_A = δ_Z ⊙ Z ⊙ (1 − Z).
     """
+    a = floating(a)
     z = np.logaddexp(0, -a.data, out=np.empty_like(a.data))  # an array even when 0-d
     np.negative(z, out=z)
     np.exp(z, out=z)
@@ -22,6 +24,7 @@ def sigmoid(a):
 
 def tanh(a):
     """Z = tanh A.   δ_A = δ_Z ⊙ (1 − Z²)."""
+    a = floating(a)
     z = np.tanh(a.data)
     return record(z, (a,), lambda g: (g * (1 - z * z),), "tanh")
 

@@ -17,6 +17,12 @@ def _broadcast(fn, name, a, b):
         raise shape_error(name, a.data.shape, b.data.shape) from None
 
 
+def floating(a):
+    """A itself if it holds floats, else cast to the default float dtype: PyTorch's rule
+    for ops with real-valued results (exp of an int tensor is float32, not int)."""
+    return a if a.data.dtype.kind == "f" else a.to(dtypes.get_default_dtype())
+
+
 def add(a, b):
     """Z = A + B.   δ_A = δ_Z,  δ_B = δ_Z (each summed over its broadcast axes)."""
     a, b = operands(a, b)
@@ -63,9 +69,7 @@ def mul(a, b):
 def div(a, b):
     """Z = A / B.   δ_A = δ_Z / B,  δ_B = −δ_Z ⊙ Z / B."""
     a, b = operands(a, b)
-    if a.data.dtype.kind != "f":
-        a = a.to(dtypes.get_default_dtype())
-        b = b.to(dtypes.get_default_dtype())
+    a, b = floating(a), floating(b)
     z = _broadcast(np.divide, "div", a, b)
 
     def backward(g):
@@ -129,30 +133,35 @@ def neg(a):
 
 def exp(a):
     """Z = e^A.   δ_A = δ_Z ⊙ Z (the output is reused)."""
+    a = floating(a)
     z = np.exp(a.data)
     return record(z, (a,), lambda g: (g * z,), "exp")
 
 
 def log(a):
     """Z = ln A.   δ_A = δ_Z / A."""
+    a = floating(a)
     x = a.data
     return record(np.log(x), (a,), lambda g: (g / x,), "log")
 
 
 def sqrt(a):
     """Z = √A.   δ_A = δ_Z / (2Z)."""
+    a = floating(a)
     z = np.sqrt(a.data)
     return record(z, (a,), lambda g: (g / (2 * z),), "sqrt")
 
 
 def sin(a):
     """Z = sin A.   δ_A = δ_Z ⊙ cos A."""
+    a = floating(a)
     x = a.data
     return record(np.sin(x), (a,), lambda g: (g * np.cos(x),), "sin")
 
 
 def cos(a):
     """Z = cos A.   δ_A = −δ_Z ⊙ sin A."""
+    a = floating(a)
     x = a.data
     return record(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "cos")
 
