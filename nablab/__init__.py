@@ -7,7 +7,7 @@ y.backward()
 x.grad            # tensor([[2., 4.]])
 """
 
-from . import dtypes
+from . import data, dtypes, nn, optim, scalar
 from .autograd.function import Context, Function
 from .autograd.grad_mode import (
     AnomalyError,
@@ -50,6 +50,7 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
+from .io import CheckpointError, load, save
 from .ops import (
     abs,
     argmax,

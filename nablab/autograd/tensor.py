@@ -110,7 +110,9 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(
+            self.data, separator=", ", prefix="tensor(", formatter=_formatter(self.data)
+        )
         extras = ""
         if self.data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
             extras += f", dtype=nablab.{self.data.dtype}"
@@ -287,6 +289,19 @@ class Tensor:
     )
 
     # Methods named like the ops (x.sum(), x.relu(), ...) are attached from nablab.ops.METHODS.
+
+
+def _formatter(x):
+    """PyTorch's float style: `1.` for whole numbers, else 4 decimals, or 4-digit scientific."""
+    if x.dtype.kind != "f" or x.size == 0:
+        return None
+    finite = np.abs(x[np.isfinite(x)])
+    if finite.size == 0 or np.all(finite == np.round(finite)) and finite.max() < 1e8:
+        return {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
+    nonzero = finite[finite > 0]
+    if finite.max() >= 1e8 or (nonzero.size and nonzero.min() < 1e-4):
+        return {"float_kind": lambda v: f"{v:.4e}"}
+    return {"float_kind": lambda v: f"{v:.4f}"}
 
 
 def as_array(data, dtype=None):
