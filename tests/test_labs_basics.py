@@ -1,5 +1,7 @@
 """The feed-forward basics labs (LABS.md): each quick variant runs and shows its claim."""
 
+import importlib.util
+
 import numpy as np
 
 from nablab import nn, optim
@@ -65,3 +67,18 @@ def test_vanishing_chain_sigmoid_shrinks_toward_input_relu_dies(tmp_path):
     assert metrics["relu_all_zero_seeds"] == metrics["seeds_with_a_negative_weight"] > 0
     assert sum(metrics["zero_gradient_seeds"]["Leaky ReLU (0.01)"]) == 0
     assert metrics["leaky_relu_closed_form_gap"] < 1e-12
+
+
+def test_backprop_by_hand_three_ways_agree_and_zero_init_is_symmetric(tmp_path):
+    metrics = run_quick("backprop-by-hand", tmp_path).metrics
+    assert metrics["three_way_max_difference"] < 1e-10
+    np.testing.assert_allclose(metrics["grad_hand"], metrics["grad_nablab"], rtol=0, atol=1e-10)
+    if importlib.util.find_spec("torch") is not None:
+        np.testing.assert_allclose(metrics["grad_hand"], metrics["grad_torch"], rtol=0, atol=1e-10)
+    assert metrics["seed_formula_max_error"] > 1e-3  # the seed's w1..w4 formula is wrong
+    # all-zero init: w1..w4 get exactly 0 in the first round; the hidden units stay twins
+    assert metrics["zero_init_first_round_w1_w4_max_abs_grad"] == 0.0
+    assert metrics["zero_init_hidden_units_equal"]
+    assert metrics["zero_init_relu_all_gradients_zero"]
+    assert metrics["seed_mse_sum_step1_vs_half_sse_step2_max_weight_difference"] < 1e-12
+    assert metrics["cross_entropy_min"] < 0
