@@ -82,3 +82,32 @@ def test_backprop_by_hand_three_ways_agree_and_zero_init_is_symmetric(tmp_path):
     assert metrics["zero_init_relu_all_gradients_zero"]
     assert metrics["seed_mse_sum_step1_vs_half_sse_step2_max_weight_difference"] < 1e-12
     assert metrics["cross_entropy_min"] < 0
+
+
+def test_activations_derivatives_are_the_closed_forms(tmp_path):
+    metrics = run_quick("activations", tmp_path).metrics
+    for name, gap in metrics["max_derivative_error"].items():
+        assert gap < 1e-12, name
+    for name, gap in metrics["max_value_error"].items():
+        assert gap < 1e-12, name
+    assert metrics["sigmoid_max_derivative"] == 0.25
+    assert metrics["tanh_max_derivative"] == 1.0
+    assert metrics["tanh_vs_2sigmoid_2x_minus_1"] < 1e-12
+
+
+def test_activations_derivatives_at_kinks_match_torch(torch):
+    from nablab.labs.activations import ACTIVATIONS, POINTS, value_and_slope
+
+    oracles = [
+        torch.sigmoid,
+        torch.tanh,
+        torch.relu,
+        lambda t: torch.nn.functional.leaky_relu(t, 0.01),
+        torch.nn.functional.elu,
+        torch.nn.functional.softplus,
+    ]
+    for (name, (fn, _, _)), oracle in zip(ACTIVATIONS.items(), oracles):
+        x = torch.tensor(POINTS, dtype=torch.float64, requires_grad=True)
+        oracle(x).sum().backward()
+        ours = value_and_slope(fn, POINTS)[1]
+        np.testing.assert_allclose(ours, x.grad.numpy(), atol=1e-15, err_msg=name)
