@@ -96,8 +96,10 @@ def randn(*size, dtype=None, generator=None, requires_grad=False):
 
 
 def randint(low, high=None, size=(), dtype=None, generator=None):
-    """Integers uniform on [low, high) (int64)."""
-    if high is None:
+    """Integers uniform on [low, high) (int64); `randint(high, size)` as in PyTorch."""
+    if isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     arr = _rng(generator).integers(low, high, size=_shape((size,)))
     return Tensor._wrap(np.asarray(arr, dtype=dtypes.as_dtype(dtype or dtypes.int64)))
