@@ -200,19 +200,22 @@ class _GRU:
             h += n
         if not need_grad:
             return hs, None, None
-        r, z, n = gx[..., :H], gx[..., H : 2 * H], gx[..., 2 * H :]
-        saved = (
-            (1 - z) * (1 - n * n),  # δ_H → δ_Ã
-            (hs[:-1] - n) * z * (1 - z),  # δ_H → δ_A_z
-            gh[..., 2 * H :] * r * (1 - r),  # δ_Ã → δ_A_r
-            r,
-            z,
-        )
+        gates = gx.reshape(T, B, 3, H)
+        r, z, n = (gates[:, :, k] for k in range(3))
+        factors = 1 - gates  # becomes, per gate, what δ_H (δ_Ã for r) is multiplied by:
+        factors *= gates  # σ'(a) = σ(1 − σ) on r, z
+        factors[:, :, 0] *= gh.reshape(T, B, 3, H)[:, :, 2]  # δ_A_r = δ_Ã ⊙ S ⊙ σ'
+        factors[:, :, 1] *= hs[:-1] - n  # δ_A_z = δ_H ⊙ (H_{t−1} − H̃) ⊙ σ'
+        np.multiply(n, n, out=factors[:, :, 2])
+        np.subtract(1, factors[:, :, 2], out=factors[:, :, 2])
+        factors[:, :, 2] *= 1 - z  # δ_Ã = δ_H ⊙ (1 − Z) ⊙ (1 − H̃²)
+        saved = (factors, r, z)
         return hs, None, saved
 
     @staticmethod
     def backward(dy, dcell, saved, w_hh):
-        fac_n, fac_z, fac_r, r, z = saved
+        factors, r, z = saved
+        fac_r, fac_z, fac_n = (factors[:, :, k] for k in range(3))
         T, B, H = dy.shape
         dgx = np.empty((T, B, 3 * H), dy.dtype)
         dgh = np.empty_like(dgx)
@@ -265,13 +268,19 @@ class _LSTM:
             np.multiply(a[:, 3 * H :], tanh_c[t], out=hs[t + 1])
         if not need_grad:
             return hs, cs[T], None
-        i, f, g, o = (gx[..., k * H : (k + 1) * H] for k in range(4))
-        factors = np.empty((T, B, 4, H), gx.dtype)
-        np.multiply(g * i, 1 - i, out=factors[:, :, 0])  # δ_C → δ_A_i
-        np.multiply(cs[:-1] * f, 1 - f, out=factors[:, :, 1])  # δ_C → δ_A_f
-        np.multiply(i, 1 - g * g, out=factors[:, :, 2])  # δ_C → δ_A_g
-        np.multiply(tanh_c * o, 1 - o, out=factors[:, :, 3])  # δ_H → δ_A_o
-        to_cell = o * (1 - tanh_c * tanh_c)  # δ_H → δ_C
+        gates = gx.reshape(T, B, 4, H)
+        i, f, g, o = (gates[:, :, k] for k in range(4))
+        factors = 1 - gates  # becomes, per gate, what δ_C (δ_H for o) is multiplied by:
+        factors *= gates  # σ'(a) = σ(1 − σ) on i, f, o
+        np.multiply(g, g, out=factors[:, :, 2])
+        np.subtract(1, factors[:, :, 2], out=factors[:, :, 2])  # tanh'(a) = 1 − C̃² on g
+        factors[:, :, 0] *= g  # δ_A_i = δ_C ⊙ C̃ ⊙ σ'
+        factors[:, :, 1] *= cs[:-1]  # δ_A_f = δ_C ⊙ C_{t−1} ⊙ σ'
+        factors[:, :, 2] *= i  # δ_A_g = δ_C ⊙ I ⊙ tanh'
+        factors[:, :, 3] *= tanh_c  # δ_A_o = δ_H ⊙ tanh C ⊙ σ'
+        to_cell = tanh_c * tanh_c
+        np.subtract(1, to_cell, out=to_cell)
+        to_cell *= o  # δ_C += δ_H ⊙ O ⊙ (1 − tanh² C)
         return hs, cs[T], (factors, to_cell, f)
 
     @staticmethod
