@@ -176,6 +176,8 @@ def clamp(a, min=None, max=None):
     """Z = min(max(A, lo), hi).   δ_A = δ_Z ⊙ (lo ≤ A ≤ hi)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, float) or isinstance(max, float):
+        a = floating(a)  # ints clamped to 0.5 are floats, as in PyTorch, not rounded
     x = a.data
     z = np.clip(x, min, max)
     if z.dtype != x.dtype:
