@@ -350,12 +350,16 @@ def test_gradients_have_the_leaf_dtype():
     np.testing.assert_allclose(x.grad.data, [3.0, 4.0])
 
 
-def test_float_ops_of_integer_tensors_give_the_default_float(torch):
-    ints = [1, 2, 3]
-    for name in ("exp", "log", "sqrt", "sin", "cos", "sigmoid", "tanh"):
-        ours, theirs = getattr(nablab.tensor(ints), name)(), getattr(torch.tensor(ints), name)()
-        assert str(theirs.dtype) == f"torch.{ours.dtype}", name
-        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+@pytest.mark.parametrize(
+    "name, args",
+    [(f, ()) for f in ("exp", "log", "sqrt", "sin", "cos", "sigmoid", "tanh")]
+    + [("clamp", (1.5,))],
+)
+def test_float_ops_of_integer_tensors_give_the_default_float(name, args, torch):
+    ours = getattr(nablab.tensor([1, 2, 3]), name)(*args)
+    theirs = getattr(torch.tensor([1, 2, 3]), name)(*args)
+    assert str(theirs.dtype) == f"torch.{ours.dtype}"
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
 
 
 # ----- seeding ------------------------------------------------------------------------
