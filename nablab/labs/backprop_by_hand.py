@@ -180,29 +180,27 @@ def run(config: LabConfig) -> LabResult:
 
     for step in (5.0, 1.0, 0.5, 2.0):
         add(f"step {step:g}", step)
-    add("hand-written sigmoid 1/(1+exp(−z)), step 5", 5.0, activation=hand_sigmoid)
-    add("ReLU instead of sigmoid, step 1", 1.0, activation=relu)
-    add("nn.MSELoss()(o, y), step 1", 1.0, loss="nn.MSELoss()(o, y)")
-    add("seed: MSELoss(o₁,y₁) + MSELoss(o₂,y₂), step 1", 1.0, loss=list(LOSSES)[2])
-    add("seed: CrossEntropyLoss with target −0.07, step 1", 1.0, loss=list(LOSSES)[3])
+    add("hand σ = 1/(1+e⁻ᶻ)", 5.0, activation=hand_sigmoid)
+    add("ReLU", 1.0, activation=relu)
+    add("nn.MSELoss", 1.0, loss="nn.MSELoss()(o, y)")
+    add("seed's 2 × MSELoss", 1.0, loss=list(LOSSES)[2])
+    add("cross-entropy", 1.0, loss=list(LOSSES)[3])
     rng = config.rng()
     random_inits = 2 if config.quick else 5
     for k in range(random_inits):
-        add(f"random init U(0,1) #{k}, step 1", 1.0, w0=rng.random(8))
-    add("all-zero init, sigmoid, step 1", 1.0, w0=np.zeros(8))
-    add("all-zero init, ReLU, step 1", 1.0, w0=np.zeros(8), activation=relu)
+        add(f"U(0,1) init #{k}", 1.0, w0=rng.random(8))
+    add("zero init", 1.0, w0=np.zeros(8))
+    add("zero init, ReLU", 1.0, w0=np.zeros(8), activation=relu)
 
     main = runs["step 5"][1]
-    hand_sig = runs["hand-written sigmoid 1/(1+exp(−z)), step 5"][1]
+    hand_sig = runs["hand σ = 1/(1+e⁻ᶻ)"][1]
     sigmoid_gap = float(np.abs(main.losses - hand_sig.losses).max())
-    mse_module_gap = float(
-        np.abs(runs["step 1"][1].losses - runs["nn.MSELoss()(o, y), step 1"][1].losses).max()
-    )
-    seed_sum = runs["seed: MSELoss(o₁,y₁) + MSELoss(o₂,y₂), step 1"][1]
+    mse_module_gap = float(np.abs(runs["step 1"][1].losses - runs["nn.MSELoss"][1].losses).max())
+    seed_sum = runs["seed's 2 × MSELoss"][1]
     seed_sum_vs_step2 = float(np.abs(seed_sum.weights - runs["step 2"][1].weights).max())
-    ce = runs["seed: CrossEntropyLoss with target −0.07, step 1"][1]
-    zero = runs["all-zero init, sigmoid, step 1"][1]
-    zero_relu = runs["all-zero init, ReLU, step 1"][1]
+    ce = runs["cross-entropy"][1]
+    zero = runs["zero init"][1]
+    zero_relu = runs["zero init, ReLU"][1]
     zero_first_grads = float(np.abs(zero.grads[0, :4]).max())
     zero_later_grads = float(np.abs(zero.grads[1:, :4]).max())
     hidden_equal = bool(
@@ -214,7 +212,7 @@ def run(config: LabConfig) -> LabResult:
     ce_negative_from = np.flatnonzero(ce.losses < 0)
     step_runs = [runs[f"step {s:g}"][1] for s in (0.5, 1, 2, 5)]
     still_falling = all(r.losses[200] < r.losses[50] for r in step_runs)
-    relu_run = runs["ReLU instead of sigmoid, step 1"][1]
+    relu_run = runs["ReLU"][1]
     relu_frozen = [NAMES[i] for i in range(8) if np.all(relu_run.grads[:, i] == 0)]
 
     figures = [
@@ -230,9 +228,9 @@ def run(config: LabConfig) -> LabResult:
         ),
         curves(
             {
-                name: r.losses
-                for name, (_, r) in runs.items()
-                if "step 1" in name and "Cross" not in name and "MSELoss" not in name
+                name: runs[name][1].losses
+                for name in ("step 1", "ReLU", "zero init", "zero init, ReLU")
+                + tuple(f"U(0,1) init #{k}" for k in range(random_inits))
             },
             config.out / "backprop_variants.png",
             logy=True,
@@ -341,7 +339,7 @@ def run(config: LabConfig) -> LabResult:
             ),
             Table(
                 f"Training runs ({rounds} rounds; loss before round 0, 50, 200 and after the last)",
-                ["run", "step", "L round 0", "L round 50", "L round 200", "L final", "o1", "o2"],
+                ["run", "step", "L₀", "L₅₀", "L₂₀₀", "L end", "o1", "o2"],
                 training_rows,
             ),
         ],
