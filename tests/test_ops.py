@@ -115,6 +115,7 @@ OPS = [
     Op("minimum", lambda L, a, b: L.minimum(a, b), binary(HALF_GRID, GRID)),
     Op("where", lambda L, a, b, condition: L.where(condition, a, b), where_case()),
     Op("masked_fill", lambda L, a, mask, value: a.masked_fill(mask, value), masked_fill_case()),
+    Op("where_scalar", lambda L, a, mask, value: L.where(mask, a, value), masked_fill_case()),
     Op("clone", lambda L, a: a.clone(), unary()),
     Op("to_float32", lambda L, a: a.to(L.float32), unary(), gradcheck={"eps": 1e-2, "atol": 1e-4}),
     # reductions
@@ -287,6 +288,30 @@ EDGES = [
 def test_edge_gradients_match_torch(op, torch):
     case = Case(tuple(np.array(a) for a in op.cases))
     _compare_with_torch(torch, op, case, np.float64, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("dim, keepdim", [(0, False), (1, True), (-1, False)])
+def test_max_min_with_dim_return_torch_indices(name, dim, keepdim, torch):
+    x = np.random.default_rng(0).permutation(24).reshape(2, 3, 4).astype(np.float64)
+    ours = getattr(nablab.tensor(x), name)(dim, keepdim)
+    theirs = getattr(torch.tensor(x), name)(dim, keepdim)
+    np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+    np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    assert ours.indices.dtype == nablab.int64
+    arg = getattr(nablab.tensor(x), f"arg{name}")(dim, keepdim)
+    np.testing.assert_array_equal(arg.data, theirs.indices.numpy())
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "var", "std", "logsumexp", "max", "min"])
+def test_numpy_style_axis_keepdims_aliases(method):
+    x = nablab.tensor(np.random.default_rng(1).standard_normal((3, 4)))
+    numpy_style = getattr(x, method)(axis=1, keepdims=True)
+    torch_style = getattr(x, method)(dim=1, keepdim=True)
+    if method in ("max", "min"):
+        numpy_style, torch_style = numpy_style.values, torch_style.values
+    assert numpy_style.shape == (3, 1)
+    np.testing.assert_array_equal(numpy_style.data, torch_style.data)
 
 
 def test_dropout_keeps_or_zeroes_and_rescales():
