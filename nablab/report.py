@@ -13,6 +13,7 @@ import datetime
 import html
 import json
 import os
+import secrets
 import tempfile
 import time
 import traceback
@@ -41,10 +42,11 @@ def write_atomic(path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder and os.replace.
 
     Readers see the old file or the whole new one, never a part; on any exception
-    (KeyboardInterrupt included) the temporary file is removed.
+    (KeyboardInterrupt included) the temporary file is removed. Permissions follow the umask.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -52,8 +54,7 @@ def write_atomic(path, text: str) -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
@@ -147,10 +148,15 @@ def _section(run: LabRun) -> str:
         *(_table(t) for t in r.tables),
         *(_figure(Path(f), cfg.out) for f in r.figures),
         f"<h3>Answer</h3><p>{_e(r.answer)}</p>",
+        f"<details><summary>metrics</summary><pre>{_e(_metrics_json(r))}</pre></details>",
     ]
     if r.notes:
         parts.append("<h3>Notes</h3><ul>" + "".join(f"<li>{_e(n)}</li>" for n in r.notes) + "</ul>")
     return "".join(parts) + "</section>\n"
+
+
+def _metrics_json(result: LabResult) -> str:
+    return json.dumps(result.to_dict()["metrics"], indent=1)
 
 
 def _table(table) -> str:

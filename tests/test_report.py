@@ -2,6 +2,7 @@
 
 import base64
 import json
+import os
 import re
 
 import numpy as np
@@ -43,6 +44,7 @@ def test_report_embeds_every_image_and_references_no_file(tmp_path):
         assert base64.b64decode(src.split(",", 1)[1]).startswith(PNG)
     assert "<b>this</b>" not in page and "Is &lt;b&gt;this&lt;/b&gt; escaped?" in page
     assert "a &amp; b" in page and "note one" in page and "missing figure" not in page
+    assert "<summary>metrics</summary>" in page and "&quot;scalar&quot;: 1.5" in page
 
 
 def test_report_names_a_missing_figure(tmp_path):
@@ -97,3 +99,6 @@ def test_write_atomic_replaces_whole_file(tmp_path):
     write_atomic(path, "old")
     write_atomic(path, "new")
     assert path.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
