@@ -81,11 +81,14 @@ def check_against_torch(ours, theirs, inputs):
         np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
     for o, t in zip(ours_in, theirs_in):
         np.testing.assert_allclose(o.grad.data, t.grad.numpy(), rtol=1e-10, atol=1e-12)
-    grads_t = {k: p.grad.numpy() for k, p in theirs.named_parameters()}
-    grads_o = {k: p.grad.data for k, p in ours.named_parameters()}
+    grads_t = {k: p.grad for k, p in theirs.named_parameters()}
+    grads_o = {k: p.grad for k, p in ours.named_parameters()}
     assert grads_o.keys() == grads_t.keys()
-    for k in grads_t:
-        np.testing.assert_allclose(grads_o[k], grads_t[k], rtol=1e-10, atol=1e-12, err_msg=k)
+    for k, g in grads_t.items():
+        if g is None:
+            assert grads_o[k] is None, k
+            continue
+        np.testing.assert_allclose(grads_o[k].data, g.numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
 
 
 @pytest.mark.parametrize(
@@ -317,3 +320,11 @@ def test_repr_like_torch():
     )
     assert repr(nn.GRUCell(3, 4, bias=False)) == repr(torch.nn.GRUCell(3, 4, bias=False))
     assert repr(nn.RNN(3, 4, nonlinearity="relu")) == "RNN(3, 4, nonlinearity='relu')"
+
+
+def test_frozen_parameters_get_no_gradient_and_the_input_still_does():
+    ours, theirs = pair(KINDS, "gru", IN, H, 2)
+    ours.weight_hh_l0.requires_grad_(False)
+    theirs.weight_hh_l0.requires_grad_(False)
+    check_against_torch(ours, theirs, [np.random.default_rng(0).standard_normal((T, B, IN))])
+    assert ours.weight_hh_l0.grad is None and ours.weight_ih_l0.grad is not None

@@ -106,17 +106,21 @@ def _fused(kernel, x, states, weights, reverse):
         if x.requires_grad:
             dx = (dgx2 @ wi).reshape(xd.shape)
             dx = dx[::-1] if reverse else dx
-        grads = [dx, *dstates, dgx2.T @ x2, dgh2.T @ hs[:-1].reshape(T * B, H)]
+        grads = [
+            dx,
+            *dstates,
+            dgx2.T @ x2 if w_ih.requires_grad else None,
+            dgh2.T @ hs[:-1].reshape(T * B, H) if w_hh.requires_grad else None,
+        ]
         if b_ih is not None:
-            grads.append(dgx2.sum(axis=0))
+            grads.append(dgx2.sum(axis=0) if b_ih.requires_grad else None)
         if b_hh is not None:
-            grads.append(dgh2.sum(axis=0))
+            grads.append(dgh2.sum(axis=0) if b_hh.requires_grad else None)
         return tuple(grads)
 
     node = record(out, parents, backward, kernel.name)
     last = 0 if reverse else T - 1
-    outputs = (node[:T], node[last], node[T]) if cell is not None else (node, node[last])
-    return outputs
+    return (node[:T], node[last], node[T]) if cell is not None else (node, node[last])
 
 
 def _gate_scale(dtype, gates, H, tanh_gate):
