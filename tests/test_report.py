@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 
+from nablab.diagnostics import Finding
 from nablab.labs import Lab, LabConfig, LabResult, Table
 from nablab.report import format_cell, render_html, run_lab, write_atomic
 from nablab.viz import curves
@@ -27,7 +28,12 @@ def _lab(figures=2):
             tables=[Table("t", ["name", "ours"], [["w", np.float32(0.5)], ["b", None]])],
             figures=paths,
             answer="yes",
-            metrics={"array": np.arange(3), "scalar": np.float64(1.5), "pair": (1, 2)},
+            metrics={
+                "array": np.arange(3),
+                "scalar": np.float64(1.5),
+                "pair": (1, 2),
+                "findings": [Finding("dead-units", "act1", "m", {"units": np.arange(2)})],
+            },
             notes=["note one"],
         )
 
@@ -61,7 +67,14 @@ def test_results_json_is_plain_json_with_relative_figures(tmp_path):
     out = tmp_path / "fake-lab"
     run_lab(_lab(), LabConfig(seed=4, out=out, progress=False))
     results = json.loads((out / "results.json").read_text())
-    assert results["metrics"] == {"array": [0, 1, 2], "scalar": 1.5, "pair": [1, 2]}
+    assert results["metrics"] == {
+        "array": [0, 1, 2],
+        "scalar": 1.5,
+        "pair": [1, 2],
+        "findings": [
+            {"kind": "dead-units", "layer": "act1", "message": "m", "evidence": {"units": [0, 1]}}
+        ],
+    }
     assert results["figures"] == ["fig0.png", "fig1.png"]
     assert results["seed"] == 4 and results["question"] == "Is <b>this</b> escaped?"
 

@@ -19,7 +19,7 @@ writes ``results.json``; ``nablab report`` runs every registered lab into one HT
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +193,10 @@ def _relative(path: Path, base: Path) -> Path:
 
 
 def _jsonable(value: Any) -> Any:
-    """NumPy scalars and arrays, tuples and Paths turned into plain JSON types."""
+    """NumPy scalars and arrays, tuples, Paths and dataclasses (e.g. a Monitor's Findings)
+    turned into plain JSON types."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
