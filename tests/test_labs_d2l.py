@@ -2,11 +2,25 @@
 each quick variant runs and shows its qualitative claim; figures are written."""
 
 import math
+import os
 
 import numpy as np
 import pytest
 
 from nablab.labs import LabConfig, get_lab
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """The labs' small matrix products run many times slower with several BLAS threads
+    on a busy machine (measured: 45× for the RNN); one thread per test process."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield
 
 
 def run_quick(name, tmp_path):
@@ -47,3 +61,74 @@ def test_weight_decay_shrinks_weights_and_test_loss(tmp_path):
         assert with_decay < without / 10
     assert np.median(norms["0.0"]) == pytest.approx(14, rel=0.3)
     assert m["scratch_vs_optimizer_norm_rel_diff"] < 1e-4
+
+
+@pytest.fixture
+def time_machine_dir(monkeypatch):
+    """Point $NABLAB_DATA_DIR at a local copy of d2l's Time Machine, or skip."""
+    from pathlib import Path
+
+    from nablab.data import text
+
+    candidates = [
+        os.environ.get(text.DATA_DIR_ENV),
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / text.TIME_MACHINE_FILE).is_file():
+            monkeypatch.setenv(text.DATA_DIR_ENV, str(candidate))
+            return Path(candidate)
+    pytest.skip("timemachine.txt not available locally ($NABLAB_DATA_DIR or ../shared/data)")
+
+
+def test_gradient_explosion_products_and_clipping(tmp_path, time_machine_dir):
+    m = run_quick("gradient-explosion", tmp_path)
+    assert m["scalars"]["0.2^30"] < 1e-20 and m["scalars"]["5^30"] > 1e20
+    assert min(m["matrix_product"]["log10_norm"]) > 15  # ‖product of 101 matrices‖ > 1e15
+    assert np.median(m["matrix_product"]["growth_log10"]) == pytest.approx(
+        m["matrix_product"]["theory_growth_log10"], abs=0.05
+    )
+    assert m["sigmoid_grad"]["0"] == pytest.approx(0.25)
+    assert m["sigmoid_grad"]["8"] < 1e-3
+    relu = m["deep_mlp"]
+    assert relu["relu g=1"]["rms"][-1] < 1e-3 < 1e3 < relu["relu g=2"]["rms"][-1]
+    assert 0.3 < relu["relu g=√2 (He)"]["rms"][-1] < 3
+    theta = m["rnn_theta"]
+    clipped = m["rnn"]["clip θ = 1, lr 1"]
+    assert clipped["max_clipped_norm"] <= theta * (1 + 1e-5)
+    assert clipped["max_norm"] > theta  # clipping did act
+    assert clipped["perplexity"][-1] < clipped["perplexity"][0]
+
+
+def test_optimizers_saddle_momentum_and_paths(tmp_path):
+    m = run_quick("optimizers", tmp_path)
+    assert m["hessian_eigenvalues"]["(0, 0)"] == pytest.approx([1.0, 3.0], abs=1e-4)
+    low, high = m["hessian_eigenvalues"]["(0.25, −0.5)"]
+    assert low < 0 < high
+    for name, outcome in m["3d"].items():
+        if name.startswith("Momentum"):
+            assert outcome["diverged"]
+            assert outcome["first_step_below"]["-1000"] is not None
+        else:
+            assert not outcome["diverged"]
+            assert np.linalg.norm(outcome["x"]) < 0.3, name
+    for name, result in m["2d"].items():
+        assert result["f"] < 0.02 * m["2d_f0"], name
+    moons = m["moons"]
+    assert np.median(moons["GD lr 10"]["train_acc"]) < 0.6  # too large a step: no learning
+    assert np.median(moons["Adam lr 0.01"]["train_acc"]) > 0.8
+
+
+def test_init_schemes_variance_and_convergence(tmp_path):
+    m = run_quick("init-schemes", tmp_path)
+    variance = m["variance"]
+    for init in ("Xavier normal", "Xavier uniform"):
+        v = np.asarray(variance[init])
+        assert np.all(v[1:] < 4 * v[0]) and np.all(v[1:] > v[0] / 4), init
+    small = variance["N(0, 0.01²)"]
+    assert small[-1] < 1e-6 * small[0]
+    assert variance["N(0, 1)"][-1] > 0.5 and m["saturated"]["N(0, 1)"][-1] > 0.5
+    training = m["training"]
+    assert np.median(training["Xavier normal"]["train_loss"]) < np.median(
+        training["N(0, 1)"]["train_loss"]
+    )

@@ -1,10 +1,9 @@
 """Several line plots side by side in one PNG (nablab.viz.curves draws one axes per file)."""
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
-
-from nablab.viz._figure import new_figure, save
 
 
 def curve_panels(
@@ -25,7 +24,10 @@ def curve_panels(
     """
     ncols = min(ncols, len(panels))
     nrows = -(-len(panels) // ncols)
-    fig, axes = new_figure(4.2 * ncols, 3.4 * nrows, ncols=ncols, nrows=nrows)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.2 * ncols, 3.4 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     for ax, (name, series) in zip(axes.flat, panels.items()):
@@ -45,4 +47,7 @@ def curve_panels(
             ax.legend(fontsize="small")
     if title:
         fig.suptitle(title)
-    return save(fig, path)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=100)
+    return path
