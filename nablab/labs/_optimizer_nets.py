@@ -6,6 +6,7 @@ import numpy as np
 import nablab
 from nablab import nn, optim
 from nablab.data import moons
+from nablab.labs._seeds import data_and_model_seeds
 
 # seeds/003: inputs, targets and the initial w1…w8 as two matrices,
 # h = σ(W₁x) with W₁ = [[w1, w3], [w2, w4]], o = σ(W₂h) with W₂ = [[w5, w7], [w6, w8]].
@@ -61,7 +62,7 @@ def train_moons(make_optimizer, seed, iterations):
     predicts 1) and, per hidden layer (20 and 3 units), how many ReLU units are 0 on every
     training point (dead).
     """
-    data_seed, model_seed = map(int, np.random.SeedSequence(seed).generate_state(2))
+    data_seed, model_seed = data_and_model_seeds(seed)
     X, y = moons(300, noise=0.5, seed=data_seed)
     X_train, y_train, X_test, y_test = X[:200], y[:200], X[200:], y[200:]
     nablab.manual_seed(model_seed)

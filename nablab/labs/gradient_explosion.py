@@ -13,6 +13,7 @@ import nablab
 from nablab import nn, optim
 from nablab.data import load_data_time_machine
 from nablab.labs._panels import curve_panels
+from nablab.labs._seeds import data_and_model_seeds
 from nablab.labs.base import LabConfig, LabResult, Table, register, track
 from nablab.lm import RNNModel, detach_state
 from nablab.viz import activation_plot
@@ -76,8 +77,9 @@ def rnn_clipping(clip, lr, epochs, hidden, seed):
     clipping of the global gradient norm to `clip`; per-epoch perplexity and, per
     iteration, the gradient norm before and after clipping. `seed` fixes the init and
     the batches (the same for every run of one seed)."""
-    loader, vocab = load_data_time_machine(32, 35, seed=seed)
-    nablab.manual_seed(seed)
+    data_seed, model_seed = data_and_model_seeds(seed)
+    loader, vocab = load_data_time_machine(32, 35, seed=data_seed)
+    nablab.manual_seed(model_seed)
     model = RNNModel(nn.RNN(len(vocab), hidden), len(vocab))
     optimizer = optim.SGD(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()

@@ -11,6 +11,7 @@ import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, moons
 from nablab.labs._panels import curve_panels
+from nablab.labs._seeds import data_and_model_seeds
 from nablab.labs.base import LabConfig, LabResult, Table, register, track
 
 VARIANCE_WIDTHS = [100, 200, 400, 300, 200, 100]
@@ -58,7 +59,7 @@ def layer_variances(init, batch, seed):
 def train_moons(init, seed, epochs):
     """make_moons(300, noise 0.5): 200 train / 100 test; batch 10, SGD lr 0.005, BCE with
     logits. Returns per-epoch mean training loss, test loss and final accuracies."""
-    data_seed, model_seed = map(int, np.random.SeedSequence(seed).generate_state(2))
+    data_seed, model_seed = data_and_model_seeds(seed)
     X, y = moons(300, noise=0.5, seed=data_seed)
     X_train, y_train, X_test, y_test = X[:200], y[:200], X[200:], y[200:]
     gen = np.random.default_rng(model_seed)

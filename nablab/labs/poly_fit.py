@@ -13,6 +13,7 @@ import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, polynomial
 from nablab.labs._panels import curve_panels
+from nablab.labs._seeds import data_and_model_seeds
 from nablab.labs.base import LabConfig, LabResult, Table, register, track
 
 # d2l 1st edition, PyTorch port (the seed's code): final-epoch losses, weights, bias.
@@ -50,19 +51,9 @@ def fit(X_train, y_train, X_test, y_test, epochs, bias=True, lr=0.01, batch_size
     return model, train_losses, test_losses
 
 
-def _seeds(seed):
-    """Separate streams for the data and for the model (init, batch order) from one seed.
-
-    nablab.manual_seed(s) and polynomial(seed=s) both start np.random.default_rng(s): with
-    the same s the init would be drawn from the numbers that made the data.
-    """
-    data_seed, model_seed = np.random.SeedSequence(seed).generate_state(2)
-    return int(data_seed), int(model_seed)
-
-
 def _classic_fits(seed, epochs):
     """The three fits of the classic edition on the data of `seed`."""
-    data_seed, model_seed = _seeds(seed)
+    data_seed, model_seed = data_and_model_seeds(seed)
     d = polynomial(edition="classic", seed=data_seed)
     sets = {
         "cubic": (d.X_train, d.y_train),
@@ -96,7 +87,7 @@ def stability(X, lr):
 
 def _current_fits(seed, epochs, long_epochs):
     """The current edition: 4, 2 and 20 features (no separate bias: column 0 is 1)."""
-    data_seed, model_seed = _seeds(seed)
+    data_seed, model_seed = data_and_model_seeds(seed)
     d = polynomial(edition="current", seed=data_seed)
     plans = [("4 features", 4, 100, epochs), ("2 features", 2, 100, epochs)]
     plans += [

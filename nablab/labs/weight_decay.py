@@ -12,6 +12,7 @@ import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, linear_high_dim
 from nablab.labs._panels import curve_panels
+from nablab.labs._seeds import data_and_model_seeds
 from nablab.labs.base import LabConfig, LabResult, Table, register, track
 from nablab.viz import curves
 
@@ -107,7 +108,7 @@ def run(config: LabConfig) -> LabResult:
     for seed, variant, batch_size, lam in track(
         jobs, total=len(jobs), description="training", config=config
     ):
-        data_seed, model_seed = map(int, np.random.SeedSequence(seed).generate_state(2))
+        data_seed, model_seed = data_and_model_seeds(seed)
         data = linear_high_dim(seed=data_seed)
         runs[seed, variant, batch_size, lam] = train(data, lam, batch_size, variant, model_seed)
 
