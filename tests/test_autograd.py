@@ -419,12 +419,6 @@ def test_repr_names_the_op():
     assert repr(leaf([1.0, 2.0], dtype=nablab.float32) * 2) == "tensor([2., 4.], grad_fn=<mul>)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ENGINE BUG (nablab/autograd/tensor.py __repr__/_formatter): elements are not "
-    "padded to a common width as torch does: 'tensor([[0.1000, -2.5000], [10.0000, 3.0000]])' "
-    "vs torch 'tensor([[ 0.1000, -2.5000], [10.0000,  3.0000]])'",
-)
 def test_repr_pads_columns_like_torch(torch):
     data = [[0.1, -2.5], [10.0, 3.0]]
     assert repr(nablab.tensor(data)) == repr(torch.tensor(data))

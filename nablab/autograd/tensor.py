@@ -292,16 +292,24 @@ class Tensor:
 
 
 def _formatter(x):
-    """PyTorch's float style: `1.` for whole numbers, else 4 decimals, or 4-digit scientific."""
+    """PyTorch's float style: `1.` for whole numbers, else 4 decimals, or 4-digit scientific;
+    every element padded to the widest."""
     if x.dtype.kind != "f" or x.size == 0:
         return None
     finite = np.abs(x[np.isfinite(x)])
-    if finite.size == 0 or np.all(finite == np.round(finite)) and finite.max() < 1e8:
-        return {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
     nonzero = finite[finite > 0]
-    if finite.max() >= 1e8 or (nonzero.size and nonzero.min() < 1e-4):
-        return {"float_kind": lambda v: f"{v:.4e}"}
-    return {"float_kind": lambda v: f"{v:.4f}"}
+    if finite.size == 0 or np.all(finite == np.round(finite)) and finite.max() < 1e8:
+        style = "{:.0f}."
+    elif finite.max() >= 1e8 or (nonzero.size and nonzero.min() < 1e-4):
+        style = "{:.4e}"
+    else:
+        style = "{:.4f}"
+
+    def fmt(v):
+        return style.format(v) if np.isfinite(v) else str(v)
+
+    width = max(len(fmt(v)) for v in x.flat)
+    return {"float_kind": lambda v: fmt(v).rjust(width)}
 
 
 def as_array(data, dtype=None):
@@ -328,7 +336,7 @@ def as_array(data, dtype=None):
 def record(data, parents, backward, op):
     """The output Tensor of an op; a graph node if recording and any input requires grad."""
     out = _new(Tensor)
-    out.data = data
+    out.data = data if type(data) is np.ndarray else np.asarray(data)
     out.grad = None
     if mode.grad_enabled:
         for p in parents:

@@ -16,6 +16,12 @@ def as_tensor_like(value, like):
     """`value` as a Tensor; a Python or NumPy scalar takes the dtype PyTorch would give it."""
     if isinstance(value, Tensor):
         return value
+    kind = type(value)
+    if kind is float or kind is int:  # the common case, e.g. x * 0.5
+        dtype = like.data.dtype
+        if kind is float and dtype.kind != "f":
+            dtype = dtypes.get_default_dtype()
+        return Tensor._wrap(np.array(value, dtype))
     if np.ndim(value) == 0 and not isinstance(value, np.ndarray):
         return const(value, dtypes.scalar_dtype(value, like.data.dtype))
     return Tensor._wrap(as_array(value))

@@ -7,6 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from .base import Tensor, keep, record, reduce_axes
+from .elementwise import clone
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 
@@ -104,6 +105,9 @@ def _extreme(a, dim, axis, kd, arg, name):
             return (g * hits / np.count_nonzero(hits),)
 
         return record(z, (a,), backward_all, name)
+    if x.ndim == 0:
+        reduce_axes(0, dim, axis)
+        return MinMax(clone(a), Tensor._wrap(np.zeros((), np.int64)))
     (d,) = reduce_axes(x.ndim, dim, axis)
     idx = np.expand_dims(arg(x, axis=d), d)
     z = np.take_along_axis(x, idx, axis=d)
@@ -139,7 +143,8 @@ def logsumexp(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     axes, kd, x = reduce_axes(a.data.ndim, dim, axis), keep(keepdim, keepdims), a.data
     m = np.max(x, axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    zk = m + np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True))
+    with np.errstate(divide="ignore"):  # an all −∞ slice gives −∞, as it should
+        zk = m + np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True))
 
     def backward(g):
         return (g.reshape(zk.shape) * np.exp(x - zk),)
