@@ -29,6 +29,9 @@ def run_quick(name, tmp_path):
     for figure in result.figures:
         assert figure.exists() and figure.stat().st_size > 0, figure
     assert result.tables and result.answer and result.notes
+    for table in result.tables:
+        for row in table.rows:
+            assert all(c is None or isinstance(c, (str, int, float)) for c in row), table.title
     return result.metrics
 
 

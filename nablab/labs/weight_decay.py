@@ -119,9 +119,9 @@ def run(config: LabConfig) -> LabResult:
     for variant, batch_size in settings:
         for lam in LAMBDAS:
             h = runs[config.seed, variant, batch_size, lam]
-            published = (
-                PUBLISHED_NORM[lam] if batch_size == 5 and variant != "d2l concise" else None
-            )
+            low, high = PUBLISHED_NORM[lam]
+            d2l_setting = batch_size == 5 and variant != "d2l concise"
+            published = f"{low}–{high}" if d2l_setting else None
             main_rows.append(
                 [
                     row_name(variant, batch_size),
