@@ -33,6 +33,18 @@ class Regression(NamedTuple):
     true_b: float
 
 
+DATA_STREAM = 0x64617461  # "data": data sets draw from their own stream of a seed
+
+
+def _rng(seed):
+    """A generator for data drawn from `seed` that never equals the model's stream.
+
+    `manual_seed(s)` seeds the library generator with `s`; were the data drawn from
+    `default_rng(s)` too, the same numbers would fill X and the initial weights.
+    """
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(DATA_STREAM,)))
+
+
 def _float(array, dtype):
     return Tensor._wrap(np.asarray(array, dtype=dtype or dtypes.get_default_dtype()))
 
@@ -75,7 +87,7 @@ def spirals(n_per_class=100, classes=3, noise=0.2, seed=0, dtype=None):
 
     Points are ordered by class (arm 0 first); y holds the arm index (int64).
     """
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     r = np.tile(np.linspace(0.0, 1.0, n_per_class), classes)
     starts = 4.0 * np.arange(classes)[:, None]
     theta = np.linspace(starts, starts + 4.0, n_per_class, axis=1).ravel()
@@ -102,7 +114,7 @@ def polynomial(
     """
     if edition not in ("classic", "current"):
         raise ValueError(f"polynomial: edition must be 'classic' or 'current', got {edition!r}")
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     x = rng.standard_normal((n_train + n_test, 1))
     if edition == "classic":
         true_w, true_b, default_noise = np.array([1.2, -3.4, 5.6]), 5.0, 0.01
@@ -122,7 +134,7 @@ def linear_high_dim(n_train=20, n_test=100, num_inputs=200, noise=0.01, seed=0, 
     Few samples (20) and many inputs (200): a linear model over-fits without decay.
     true_w has shape (num_inputs, 1), all 0.01; true_b = 0.05.
     """
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     true_w, true_b = np.full((num_inputs, 1), 0.01), 0.05
     X = rng.standard_normal((n_train + n_test, num_inputs))
     y = X @ true_w + true_b + noise * rng.standard_normal((n_train + n_test, 1))
