@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import random
+
 __all__ = [
     "DATA_DIR_ENV",
     "TIME_MACHINE_FILE",
@@ -369,7 +371,8 @@ class SeqDataLoader:
 
     ``use_random_iter`` picks :func:`seq_data_iter_random`, else
     :func:`seq_data_iter_sequential`; ``seed`` seeds the loader's own Generator, so a
-    seeded loader replays the same sequence of epochs. ``len(loader)`` is the number of
+    seeded loader replays the same sequence of epochs; without one it draws from the
+    library generator (``nablab.manual_seed``). ``len(loader)`` is the number of
     batches per epoch.
     """
 
@@ -387,11 +390,12 @@ class SeqDataLoader:
         self.batch_size = batch_size
         self.num_steps = num_steps
         self.use_random_iter = use_random_iter
-        self.rng = np.random.default_rng(seed)
+        self.rng = None if seed is None else np.random.default_rng(seed)
 
     def __iter__(self) -> Iterator[Batch]:
         epoch = _random_epoch if self.use_random_iter else _sequential_epoch
-        return epoch(self.corpus, self.batch_size, self.num_steps, self.rng)
+        rng = self.rng if self.rng is not None else random.default_generator()
+        return epoch(self.corpus, self.batch_size, self.num_steps, rng)
 
     def __len__(self) -> int:
         return _num_batches(len(self.corpus), self.batch_size, self.num_steps, self.use_random_iter)
