@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
-        return args.command(args)
+        with _one_blas_thread():
+            return args.command(args)
     except SystemExit as e:  # --help
         return e.code if isinstance(e.code, int) else 0
     except UsageError as e:
@@ -55,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         message = "nablab: interrupted; no results file was written for the unfinished lab"
         print(f"\n{message}", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _one_blas_thread():
+    """The labs multiply small matrices: one BLAS thread is faster than two, and far
+    faster when the other core is busy."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def _build_parser() -> _Parser:

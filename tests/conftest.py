@@ -6,6 +6,15 @@ import nablab
 from nablab.autograd.grad_mode import mode
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread():
+    """Tests multiply small matrices, two xdist workers share two cores: one BLAS thread each."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
 @pytest.fixture
 def torch():
     """PyTorch, or skip the test where it is not installed."""
