@@ -1,6 +1,10 @@
 """Shared fixtures: torch as an optional oracle, and a clean engine state per test."""
 
+import os
+
 import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # torch, imported later by the tests: one thread
 
 import nablab
 from nablab.autograd.grad_mode import mode
