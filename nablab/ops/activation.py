@@ -30,9 +30,10 @@ def tanh(a):
 
 
 def relu(a):
-    """Z = max(A, 0).   δ_A = δ_Z ⊙ (A > 0)."""
-    x = a.data
-    return record(np.maximum(x, 0), (a,), lambda g: (g * (x > 0),), "relu")
+    """Z = max(A, 0).   δ_A = δ_Z ⊙ (A > 0), computed as δ_Z ⊙ sign(Z) (float × float is
+    faster in NumPy than float × bool; sign(Z) is 1 where A > 0 and 0 elsewhere)."""
+    z = np.maximum(a.data, 0)
+    return record(z, (a,), lambda g: (g * np.sign(z),), "relu")
 
 
 def leaky_relu(a, negative_slope=0.01):

@@ -32,7 +32,7 @@ def _reduce(loss, reduction, parents, grads, op, divisor=None):
     _check_reduction(op, reduction)
     if reduction == "none":
         return record(loss, parents, grads, op)
-    total = loss.sum()
+    total = np.add.reduce(loss, axis=None)
     if reduction == "sum":
         return record(np.asarray(total), parents, grads, op)
     n = loss.size if divisor is None else divisor
@@ -163,8 +163,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
             g = g * w
         gx = None
         if x.requires_grad:
-            sigmoid_neg = np.exp(-np.logaddexp(0, xd))  # σ(−x) = 1 / (1 + e^x)
-            gx = g * ((1 - yd) - coef * sigmoid_neg)
+            sigmoid = np.exp(-s)  # σ(x) = e^(−s), as ln σ(x) = −ln(1 + e^(−x))
+            gx = g * (sigmoid - yd) if p is None else g * ((1 - yd) - coef * (1 - sigmoid))
         gy = None
         if y.requires_grad:
             gy = g * (-xd if p is None else (p - 1) * s - xd)
