@@ -52,36 +52,58 @@ def first_step(setup: str, seed: int, config: LabConfig):
 
 def longer_training(lr: float, epochs: int, config: LabConfig):
     """Exercise 4-9: the book's sigmoid net trained `epochs` full-batch epochs with `lr`:
-    (loss per epoch, weight-gradient norms per epoch (epochs, 5), test accuracy)."""
+    {"loss": per epoch, "norms": weight-gradient norms per epoch (epochs, 5), "test_accuracy",
+    "moved": ‖W_end − W_start‖_F per layer}."""
     act, weight, bias = SETUPS["sigmoid"]
     model = init_linears(mlp_l5(act), weight, bias, np.random.default_rng(config.seed))
     train, _, test = moon1000(config.seed)
+    start = {name: p.data.copy() for name, p in model.named_parameters()}
     with Monitor(model) as monitor:
         history = train_full_batch(
             model, train, epochs, lr, config,
             on_backward=lambda epoch, m: monitor.step(), description=f"sigmoid, lr {lr}",
         )  # fmt: skip
-    norms = np.array([[step[k] for k in LAYERS] for step in monitor.history])
-    return np.array(history.losses), norms, evaluate(model, *test)[0]
+    params = dict(model.named_parameters())
+    return {
+        "loss": np.array(history.losses),
+        "norms": np.array([[step[k] for k in LAYERS] for step in monitor.history]),
+        "test_accuracy": evaluate(model, *test)[0],
+        "moved": [
+            float(np.linalg.norm(params[f"{k}.weight"].data - start[f"{k}.weight"])) for k in LAYERS
+        ],
+    }
 
 
 def _exercise_answer(lr_runs) -> str:
     """What the longer runs show, from their numbers: the loss each lr ends at, the fc1/fc5
     ratio, and whether the largest lr overshoots."""
-    ratios = [float(np.median(run[1][:, 0] / run[1][:, 4])) for run in lr_runs.values()]
-    prior = [lr for lr, run in lr_runs.items() if abs(run[0][-1] - np.log(2)) < 0.01]
+    moved = {lr: run["moved"] for lr, run in lr_runs.items()}
     text = (
-        "The learning rate scales every layer's step alike; fc1's gradient stays "
-        f"{min(ratios):.0e}–{max(ratios):.0e} times fc5's (median over epochs), so a larger "
-        "rate does not reach the first layers: it does not cure vanishing gradients."
+        "The learning rate scales every layer's step alike, so it cannot change how much "
+        "smaller fc1's gradient is than fc5's at the start; over the whole run fc1's weights "
+        "moved "
+        + ", ".join(f"{m[0]:.1e} (lr {lr:g})" for lr, m in moved.items())
+        + " against fc5's "
+        + ", ".join(f"{m[4]:.2g}" for m in moved.values())
+        + "."
     )
+    frozen = [lr for lr, m in moved.items() if m[0] == 0]
+    if frozen:
+        text += (
+            " At lr " + ", ".join(f"{lr:g}" for lr in frozen) + " fc1 did not move at all: "
+            "its largest step, lr·‖∂L/∂W‖ = "
+            + ", ".join(f"{lr * lr_runs[lr]['norms'][:, 0].max():.0e}" for lr in frozen)
+            + f", is below float32's spacing at |W| = 0.01 ({np.spacing(np.float32(0.01)):.0e}), "
+            "so every update rounds away."
+        )
+    prior = [lr for lr, run in lr_runs.items() if abs(run["loss"][-1] - np.log(2)) < 0.01]
     if prior:
         text += (
             " With lr " + ", ".join(f"{lr:g}" for lr in prior) + " the net ends at loss ln 2 "
             "= 0.693: only the output layer learned, and it learned the class prior."
         )
     lr_max = max(lr_runs)
-    loss = lr_runs[lr_max][0]
+    loss = lr_runs[lr_max]["loss"]
     if loss[-1] > np.nanmin(loss) + 0.05:
         text += (
             f" With lr {lr_max:g} the loss ends at {loss[-1]:.3f}, above its lowest "
@@ -141,15 +163,17 @@ def run(config: LabConfig) -> LabResult:
 
     lr_runs = {lr: longer_training(lr, epochs, config) for lr in EXERCISE_LRS}
     lr_rows = []
-    for lr, (loss, grad, acc) in lr_runs.items():
+    for lr, r in lr_runs.items():
+        loss, grad = r["loss"], r["norms"]
         lr_rows.append(
-            [lr, loss[0], loss[-1], float(np.nanmin(loss)), acc, grad[0, 0], grad[-1, 0],
-             grad[-1, 4], float(np.median(grad[:, 0] / grad[:, 4]))]
+            [lr, loss[-1], float(np.nanmin(loss)), r["test_accuracy"], grad[-1, 0], grad[-1, 4],
+             float(np.median(grad[:, 0] / grad[:, 4])), r["moved"][0], r["moved"][4]]
         )  # fmt: skip
     lr_table = Table(
-        f"Exercise 4-9: the sigmoid net trained {epochs} full-batch epochs (seed {config.seed})",
-        ["lr", "first loss", "last loss", "lowest loss", "test accuracy", "fc1 grad, first",
-         "fc1 grad, last", "fc5 grad, last", "median fc1/fc5 over epochs"],
+        f"Exercise 4-9: the sigmoid net trained {epochs} full-batch epochs (seed {config.seed}; "
+        f"first loss {lr_runs[EXERCISE_LRS[0]]['loss'][0]:.4f})",
+        ["lr", "last loss", "lowest loss", "test accuracy", "fc1 grad, last", "fc5 grad, last",
+         "median fc1/fc5 over epochs", "fc1 weights moved", "fc5 weights moved"],
         lr_rows,
     )  # fmt: skip
 
@@ -162,15 +186,15 @@ def run(config: LabConfig) -> LabResult:
             title=f"weight-gradient norm per layer (ours: median of {len(seeds)} seeds)",
         ),
         curves(
-            {f"lr {lr}": run[0] for lr, run in lr_runs.items()},
+            {f"lr {lr}": run["loss"] for lr, run in lr_runs.items()},
             out / "vanishing_mlp_ex4-9_loss.png",
             title="exercise 4-9: sigmoid Model_MLP_L5, training loss",
         ),
     ]
-    for lr, (_, grad, _) in lr_runs.items():
+    for lr, run in lr_runs.items():
         figures.append(
             curves(
-                {layer: grad[:, i] for i, layer in enumerate(LAYERS)},
+                {layer: run["norms"][:, i] for i, layer in enumerate(LAYERS)},
                 out / f"vanishing_mlp_ex4-9_grads_lr{lr:g}.png",
                 logy=True,
                 ylabel="‖∂L/∂W‖_F",
@@ -183,7 +207,7 @@ def run(config: LabConfig) -> LabResult:
     kaiming = norms["relu, Kaiming init"]
     dead = [s for s, n in zip(seeds, kaiming) if n[0] == 0]
     kaiming_ratio = kaiming[kaiming[:, 0] > 0, 4] / kaiming[kaiming[:, 0] > 0, 0]
-    best_lr = max(lr_runs, key=lambda lr: lr_runs[lr][2])
+    best_lr = max(lr_runs, key=lambda lr: lr_runs[lr]["test_accuracy"])
     answer = (
         f"With weights N(0, 0.01²) and biases 1 the gradient shrinks toward the input: sigmoid's "
         f"fc1 norm is {sig[0]:.1e} against fc5's {sig[4]:.2f} (medians over "
@@ -193,9 +217,9 @@ def run(config: LabConfig) -> LabResult:
         f"{PUBLISHED['relu'][0] / PUBLISHED['sigmoid'][0]:.0f}x). With He (Kaiming) init, "
         f"ReLU's fc5/fc1 ratio is {kaiming_ratio.min():.2g}–{kaiming_ratio.max():.2g}: the "
         f"gradient reaches fc1. Exercise 4-9: after {epochs} epochs the last loss is "
-        + ", ".join(f"{run[0][-1]:.3f} (lr {lr})" for lr, run in lr_runs.items())
-        + f" and the best test accuracy {lr_runs[best_lr][2]:.3f} (lr {best_lr}). "
-        + _exercise_answer(lr_runs)
+        + ", ".join(f"{run['loss'][-1]:.3f} (lr {lr:g})" for lr, run in lr_runs.items())
+        + f" and the best test accuracy {lr_runs[best_lr]['test_accuracy']:.3f} "
+        f"(lr {best_lr:g}). " + _exercise_answer(lr_runs)
     )
     return LabResult(
         question=(
@@ -224,10 +248,11 @@ def run(config: LabConfig) -> LabResult:
             "monitor_findings": findings,
             "exercise_4_9": {
                 str(lr): {
-                    "loss": run[0].tolist(),
-                    "test_accuracy": run[2],
-                    "grad_norms_first": run[1][0].tolist(),
-                    "grad_norms_last": run[1][-1].tolist(),
+                    "loss": run["loss"].tolist(),
+                    "test_accuracy": run["test_accuracy"],
+                    "grad_norms_first": run["norms"][0].tolist(),
+                    "grad_norms_last": run["norms"][-1].tolist(),
+                    "weights_moved": run["moved"],
                 }
                 for lr, run in lr_runs.items()
             },
