@@ -132,6 +132,8 @@ def _gate_scale(dtype, gates, H, tanh_gate):
 
 
 class _Elman:
+    """The loops of `rnn_recurrence`: forward keeps φ'(A_t), backward returns δ_A."""
+
     def __init__(self, nonlinearity):
         self.tanh = nonlinearity == "tanh"
         self.name = "rnn_" + nonlinearity
@@ -169,6 +171,10 @@ class _Elman:
 
 
 class _GRU:
+    """The loops of `gru_recurrence`; the r, z columns of X W_ihᵀ and W_hhᵀ are pre-scaled
+    by ½ so one tanh gives both sigmoids. Backward returns the x-side and h-side δ, which
+    differ in the candidate block (the h-side is multiplied by R_t)."""
+
     name = "gru"
 
     @staticmethod
@@ -240,6 +246,9 @@ class _GRU:
 
 
 class _LSTM:
+    """The loops of `lstm_recurrence`; one tanh over all four gate blocks (σ via ½ scales).
+    Forward keeps, per gate, the factor that turns δ_C (δ_H for o) into δ_A."""
+
     name = "lstm"
 
     @staticmethod
