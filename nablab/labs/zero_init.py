@@ -132,6 +132,13 @@ def run(config: LabConfig) -> LabResult:
         name: train_recorded(name, splits, long_epochs, seed, config)
         for name in ("zero init, 5 units", "random N(0,1), 1 unit", "random N(0,1), 5 units")
     }
+    # a balanced draw (p̄ = ½) starts the zero net at a stationary point: watch rounding there
+    spread_runs = {f"Moon1000, seed {seed}": moons_runs["zero init, 5 units"]}
+    if seed != config.seed:
+        balanced = train_recorded(
+            "zero init, 5 units", moon1000(config.seed), long_epochs, config.seed, config
+        )
+        spread_runs[f"Moon1000, seed {config.seed} (p̄ = ½)"] = balanced
     circle_epochs = 3000 if config.quick else 5000
     circle_seeds = [config.seed + k for k in range(1 if config.quick else 3)]
     circles = {}
@@ -150,6 +157,13 @@ def run(config: LabConfig) -> LabResult:
          "; ".join(f.kind for f in r[4] if f.kind == "symmetric-units") or "none"]
         for name, r in moons_runs.items()
     ]  # fmt: skip
+    if seed != config.seed:
+        long_rows.append(
+            [f"Moon1000 seed {config.seed} (p̄ = ½), {long_epochs} epochs", "zero init, 5 units",
+             evaluate(balanced[0], *moon1000(config.seed)[2])[0], balanced[1].losses[-1],
+             float(balanced[2][-1]),
+             "; ".join(f.kind for f in balanced[4] if f.kind == "symmetric-units") or "none"]
+        )  # fmt: skip
     for name, runs in circles.items():
         accs = [r["test_accuracy"] for r in runs]
         long_rows.append(
@@ -168,10 +182,9 @@ def run(config: LabConfig) -> LabResult:
     )  # fmt: skip
 
     out = config.out
-    zero_moons = moons_runs["zero init, 5 units"]
     figures = [
         curves(
-            {"Moon1000": zero_moons[2],
+            {**{label: r[2] for label, r in spread_runs.items()},
              f"circles, seed {circle_seeds[0]}": circles["zero init, 5 units"][0]["spread"],
              f"circles (constant 0.5), seed {circle_seeds[0]}":
                  circles["constant 0.5 init, 5 units"][0]["spread"]},
@@ -203,8 +216,10 @@ def run(config: LabConfig) -> LabResult:
     circle_acc = {name: float(np.mean([r["test_accuracy"] for r in runs]))
                   for name, runs in circles.items()}  # fmt: skip
     kinds = sorted({f.kind for f in findings})
-    moons_spread = zero_moons[2]
-    drift_epoch = int(np.argmax(moons_spread > 1e-3)) if (moons_spread > 1e-3).any() else None
+    drift = {
+        label: (int(np.argmax(r[2] > 1e-3)) if (r[2] > 1e-3).any() else None, float(r[2][-1]))
+        for label, r in spread_runs.items()
+    }
     deviation = max(max(abs(row[4] - row[3]), abs(row[6] - row[5])) for row in check_rows[1:])
     fc1_zero = all(row[7] == 0 for row in check_rows[1:])
     answer = (
@@ -230,15 +245,14 @@ def run(config: LabConfig) -> LabResult:
         f"{circle_acc['constant 0.5 init, 5 units']:.3f}, a 1-unit net "
         f"{circle_acc['random N(0,1), 1 unit']:.3f} and the randomly initialised 5-unit net "
         f"{circle_acc['random N(0,1), 5 units']:.3f}: a symmetric start wastes the width. "
-        + (
-            f"In float32 the units are identical only up to rounding: on Moon1000 the tiny "
-            f"differences grow (the symmetric point is unstable there) and pass 1e-3 at epoch "
-            f"{drift_epoch}, so after {long_epochs} epochs the units differ by "
-            f"{moons_spread[-1]:.2g} — rounding, not the initialisation, breaks the symmetry."
-            if drift_epoch is not None
-            else f"On Moon1000 the units stay within {moons_spread.max():.1e} of each other for "
-            f"all {long_epochs} epochs."
+        + "In float32 the units are identical only up to rounding; after "
+        f"{long_epochs} epochs on "
+        + "; on ".join(
+            f"{label} they differ by {last:.1e}"
+            + (f" (past 1e-3 from epoch {epoch}: rounding broke the symmetry)" if epoch else "")
+            for label, (epoch, last) in drift.items()
         )
+        + "."
     )
     return LabResult(
         question=(
@@ -271,7 +285,10 @@ def run(config: LabConfig) -> LabResult:
                 name: {"test_accuracy": evaluate(r[0], *test)[0], "unit_spread_last": r[2][-1]}
                 for name, r in moons_runs.items()
             },
-            "moons_unit_spread_passes_1e-3_at": drift_epoch,
+            "moons_unit_spread": {
+                label: {"passes_1e-3_at": epoch, "last": last}
+                for label, (epoch, last) in drift.items()
+            },
             "circles_test_accuracy": {
                 name: [r["test_accuracy"] for r in runs] for name, runs in circles.items()
             },
