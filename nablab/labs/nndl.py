@@ -34,6 +34,7 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..creation import tensor
 from ..dtypes import get_default_dtype
+from ..nn.functional import binary_cross_entropy_with_logits as bce_with_logits
 from .base import LabConfig, track
 
 NNDL_SPLIT = (640, 160, 200)
@@ -302,7 +303,8 @@ def train_mlp_3l(
     plus Σ b² with `include_bias`), with the book's BatchGD weight decay
     θ ← (1 − β)θ − lr·g (SGD decoupled=True, on weights and biases).
 
-    The seeds' objectives are summed: each copy's parameters get exactly its own gradient.
+    The seeds' objectives are summed (Σ_s BCE_s = Σ_{s,n} ℓ_sn / N, one fused op): each copy's
+    parameters get exactly its own gradient.
     Accuracy: logits > 0, in eval mode (no dropout). `losses` has shape (T, S): the BCE of
     each seed at iterations 0, record_every, 2·record_every, ...
     """
@@ -312,17 +314,16 @@ def train_mlp_3l(
     losses = []
     for it in track(range(iterations), total=iterations, description=description, config=config):
         logits = model(batch.X_train)
-        per_seed = nn.functional.binary_cross_entropy_with_logits(
-            logits, batch.y_train, reduction="none"
-        ).mean(dim=(1, 2))
-        loss = per_seed.sum()
+        loss = bce_with_logits(logits, batch.y_train, reduction="sum") / n
         if l2:
             loss = loss + l2 / (2 * n) * nn.l2_penalty(model, include_bias=include_bias)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         if it % record_every == 0:
-            losses.append(per_seed.data.copy())
+            with no_grad():
+                per_seed = bce_with_logits(logits.detach(), batch.y_train, reduction="none")
+            losses.append(per_seed.data.mean(axis=(1, 2)))
     model.eval()
     with no_grad():
         train_acc = accuracy(model(batch.X_train), batch.y_train, threshold=0.0)
