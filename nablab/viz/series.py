@@ -43,7 +43,7 @@ def grad_norm_bars(
     first = next(iter(per_layer_norms.values()), None)
     groups = per_layer_norms if isinstance(first, Mapping) else {"": per_layer_norms}
     layers = list(dict.fromkeys(layer for norms in groups.values() for layer in norms))
-    fig, ax = new_figure(max(6.4, 0.9 * len(layers) * max(len(groups), 1)), 4.8)
+    fig, ax = new_figure(min(16.0, max(6.4, 0.9 * len(layers) * max(len(groups), 1))), 4.8)
     width = 0.8 / len(groups)
     x = np.arange(len(layers))
     for i, (label, norms) in enumerate(groups.items()):
