@@ -156,6 +156,8 @@ def _print_run(run: report.LabRun) -> None:
     from rich.table import Table
 
     console, lab, r = Console(), run.lab, run.result
+    if not console.is_terminal:  # a pipe or a file: wide enough for the tables, not 80 columns
+        console = Console(width=140)
     console.print(f"[bold]{escape(lab.name)}[/bold] — {escape(lab.summary)} ({escape(lab.source)})")
     console.print(f"\n[bold]Question.[/bold] {escape(r.question)}")
     console.print(f"[bold]Setting.[/bold] {escape(r.setting)}\n")
