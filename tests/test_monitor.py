@@ -127,6 +127,7 @@ def test_vanishing_sigmoid_l5(moon_data):
     assert found[0].layer == "fc1" and found[0].evidence["ratio"] < 1e-3
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NaN/overflow on purpose
 def test_nan_guard_names_the_op_and_reraises(moon_data):
     X, y = moon_data
     model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
@@ -140,6 +141,7 @@ def test_nan_guard_names_the_op_and_reraises(moon_data):
     assert not nablab.autograd.grad_mode.mode.anomaly  # detect_anomaly switched off again
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NaN/overflow on purpose
 def test_nan_guard_names_the_layer_running(moon_data):
     X, _ = moon_data
     model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
@@ -150,6 +152,7 @@ def test_nan_guard_names_the_layer_running(moon_data):
     assert [(f.kind, f.layer) for f in mon.findings()] == [("non-finite", "0")]
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NaN/overflow on purpose
 def test_check_finite_finds_the_first_bad_op(moon_data):
     X, y = moon_data
     model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
