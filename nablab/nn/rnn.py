@@ -95,9 +95,10 @@ class RNNBase(_RecurrentParameters):
     `dropout` is applied in training mode.
     """
 
+    mode = None  # "GRU" or "LSTM" in the subclasses; RNN picks RNN_TANH or RNN_RELU
+
     def __init__(
         self,
-        mode,
         input_size,
         hidden_size,
         num_layers=1,
@@ -107,9 +108,11 @@ class RNNBase(_RecurrentParameters):
         bidirectional=False,
         dtype=None,
         generator=None,
+        *,
+        mode=None,
     ):
         super().__init__()
-        self._make(mode, input_size, hidden_size, bias, dtype)
+        self._make(mode or type(self).mode, input_size, hidden_size, bias, dtype)
         if not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
             raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
         if isinstance(dropout, bool) or not 0 <= dropout <= 1:
@@ -221,18 +224,8 @@ class RNN(RNNBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'; expected 'tanh' or 'relu'")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(
-            mode,
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype,
-            generator,
-        )
+        args = (input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        super().__init__(*args, dtype, generator, mode=mode)
         self.nonlinearity = nonlinearity
 
 
@@ -245,30 +238,7 @@ class GRU(RNNBase):
     H_t = Z_t ⊙ H_{t−1} + (1 − Z_t) ⊙ H̃_t
     """
 
-    def __init__(
-        self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        dtype=None,
-        generator=None,
-    ):
-        super().__init__(
-            "GRU",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype,
-            generator,
-        )
+    mode = "GRU"
 
 
 class LSTM(RNNBase):
@@ -281,30 +251,7 @@ class LSTM(RNNBase):
     (each b is PyTorch's b_ih + b_hh). Returns (output, (h_n, c_n)).
     """
 
-    def __init__(
-        self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        dtype=None,
-        generator=None,
-    ):
-        super().__init__(
-            "LSTM",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype,
-            generator,
-        )
+    mode = "LSTM"
 
 
 class RNNCellBase(_RecurrentParameters):
