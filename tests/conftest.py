@@ -1,6 +1,7 @@
 """Shared fixtures: torch as an optional oracle, and a clean engine state per test."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,29 @@ def _engine_state():
     yield
     nablab.set_default_dtype(nablab.float32)
     mode.grad_enabled, mode.anomaly = True, False
+
+
+def book_dir():
+    """The folder holding d2l's timemachine.txt: $NABLAB_DATA_DIR, else ../shared/data
+    beside the checkout (as on the development and CI machines), else None."""
+    from nablab.data import text
+
+    for candidate in (
+        os.environ.get(text.DATA_DIR_ENV),
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+    ):
+        if candidate and (Path(candidate) / text.TIME_MACHINE_FILE).is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture
+def time_machine_dir(monkeypatch):
+    """Point $NABLAB_DATA_DIR at a local copy of The Time Machine, or skip (never download)."""
+    from nablab.data import text
+
+    found = book_dir()
+    if found is None:
+        pytest.skip("timemachine.txt not available locally ($NABLAB_DATA_DIR or ../shared/data)")
+    monkeypatch.setenv(text.DATA_DIR_ENV, str(found))
+    return found

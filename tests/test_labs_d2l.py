@@ -2,7 +2,6 @@
 each quick variant runs and shows its qualitative claim; figures are written."""
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -67,24 +66,6 @@ def test_weight_decay_shrinks_weights_and_test_loss(tmp_path):
         assert with_decay < without / 10
     assert np.median(norms["0.0"]) == pytest.approx(14, rel=0.3)
     assert m["scratch_vs_optimizer_norm_rel_diff"] < 1e-4
-
-
-@pytest.fixture
-def time_machine_dir(monkeypatch):
-    """Point $NABLAB_DATA_DIR at a local copy of d2l's Time Machine, or skip."""
-    from pathlib import Path
-
-    from nablab.data import text
-
-    candidates = [
-        os.environ.get(text.DATA_DIR_ENV),
-        Path(__file__).resolve().parents[2] / "shared" / "data",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / text.TIME_MACHINE_FILE).is_file():
-            monkeypatch.setenv(text.DATA_DIR_ENV, str(candidate))
-            return Path(candidate)
-    pytest.skip("timemachine.txt not available locally ($NABLAB_DATA_DIR or ../shared/data)")
 
 
 def test_gradient_explosion_products_and_clipping(tmp_path, time_machine_dir):

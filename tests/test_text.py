@@ -374,20 +374,8 @@ def test_seq_data_loader(use_random_iter):
 # ---------------------------------------------------------------- the real book
 
 
-def _real_book_dir():
-    candidates = [
-        os.environ.get(text.DATA_DIR_ENV),
-        Path(__file__).resolve().parents[2] / "shared" / "data",
-        "/work/shared/data",
-    ]
-    for c in candidates:
-        if c and (Path(c) / NAME).is_file():
-            return Path(c)
-    pytest.skip("timemachine.txt not available locally ($NABLAB_DATA_DIR or ../shared/data)")
-
-
-def test_real_time_machine(monkeypatch, tmp_path):
-    root = _real_book_dir()
+def test_real_time_machine(monkeypatch, tmp_path, time_machine_dir):
+    root = time_machine_dir
     monkeypatch.setattr(text, "_fetch", lambda url: pytest.fail("must not download"))
     raw = time_machine(root=root, download=False)
     assert len(raw.encode()) == 178_979
