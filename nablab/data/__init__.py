@@ -1,30 +1,6 @@
-"""Datasets and loaders."""
-
-from .text import (
-    SeqDataLoader,
-    Vocab,
-    fetch_verified,
-    load_corpus_time_machine,
-    load_data_time_machine,
-    read_time_machine_lines,
-    seq_data_iter_random,
-    seq_data_iter_sequential,
-    time_machine,
-    tokenize,
-)
-
-__all__ = [
-    "SeqDataLoader",
-    "Vocab",
-    "fetch_verified",
-    "load_corpus_time_machine",
-    "load_data_time_machine",
-    "read_time_machine_lines",
-    "seq_data_iter_random",
-    "seq_data_iter_sequential",
-    "time_machine",
-    "tokenize",
-]
+"""Datasets and loaders: `Dataset`, `TensorDataset`, `DataLoader`; the labs' synthetic
+sets (`xor`, `moons`, `circles`, `spirals`, `polynomial`, `linear_high_dim`, `split`);
+text: The Time Machine, `Vocab` and d2l's sequence samplers."""
 
 from .dataloader import DataLoader, default_collate
 from .dataset import Dataset, TensorDataset
@@ -38,18 +14,15 @@ from .synthetic import (
     split,
     xor,
 )
-
-__all__ += [
-    "DataLoader",
-    "Dataset",
-    "Regression",
-    "TensorDataset",
-    "circles",
-    "default_collate",
-    "linear_high_dim",
-    "moons",
-    "polynomial",
-    "spirals",
-    "split",
-    "xor",
-]
+from .text import (
+    SeqDataLoader,
+    Vocab,
+    fetch_verified,
+    load_corpus_time_machine,
+    load_data_time_machine,
+    read_time_machine_lines,
+    seq_data_iter_random,
+    seq_data_iter_sequential,
+    time_machine,
+    tokenize,
+)
