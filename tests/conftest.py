@@ -34,6 +34,7 @@ def _engine_state():
     mode.grad_enabled, mode.anomaly = True, False
 
 
+@pytest.fixture(scope="session")
 def book_dir():
     """The folder holding d2l's timemachine.txt: $NABLAB_DATA_DIR, else ../shared/data
     beside the checkout (as on the development and CI machines), else None."""
@@ -49,11 +50,11 @@ def book_dir():
 
 
 @pytest.fixture
-def time_machine_dir(monkeypatch):
+def time_machine_dir(book_dir, monkeypatch):
     """Point $NABLAB_DATA_DIR at a local copy of The Time Machine, or skip (never download)."""
     from nablab.data import text
 
-    found = book_dir()
+    found = book_dir
     if found is None:
         pytest.skip("timemachine.txt not available locally ($NABLAB_DATA_DIR or ../shared/data)")
     monkeypatch.setenv(text.DATA_DIR_ENV, str(found))

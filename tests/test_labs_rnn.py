@@ -4,9 +4,7 @@ LSTM scores far worse when it reads one character at a time. The quick run needs
 Time Machine ($NABLAB_DATA_DIR or ../shared/data) and is skipped without it."""
 
 import math
-import os
 import string
-from pathlib import Path
 
 import pytest
 
@@ -17,21 +15,10 @@ from nablab.labs.rnn_lm import BIDIRECTIONAL, NUM_CHARS, PREFIX, RUNS
 VOCAB_CHARS = set(string.ascii_lowercase + " ")  # the 28 tokens but <unk>
 
 
-def _data_dir():
-    """A folder holding timemachine.txt, or None."""
-    for candidate in (
-        os.environ.get(text.DATA_DIR_ENV),
-        Path(__file__).resolve().parents[2] / "shared" / "data",
-    ):
-        if candidate and (Path(candidate) / text.TIME_MACHINE_FILE).is_file():
-            return Path(candidate)
-    return None
-
-
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
+def quick(tmp_path_factory, book_dir):
     """The quick variant's result, run once for the module (one BLAS thread)."""
-    data_dir = _data_dir()
+    data_dir = book_dir
     if data_dir is None:
         pytest.skip("timemachine.txt not available locally ($NABLAB_DATA_DIR or ../shared/data)")
     from threadpoolctl import threadpool_limits
