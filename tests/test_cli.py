@@ -167,3 +167,21 @@ def test_report_keeps_going_when_a_lab_fails(tiny_lab, tmp_path, capsys):
     page = (tmp_path / "report.html").read_text()
     assert "this lab is broken" in page and "Yes." in page
     assert "this lab is broken" in capsys.readouterr().err
+
+
+def test_missing_data_is_one_line_error_without_traceback(tmp_path, capsys):
+    from nablab.data import DataUnavailableError
+
+    def needs_data(config):
+        raise DataUnavailableError("timemachine.txt not found. Put it in /somewhere")
+
+    register("data-test-lab", summary="s", source="tests")(needs_data)
+    try:
+        code = cli.main(["run", "data-test-lab", "--out", str(tmp_path), "--no-progress"])
+    finally:
+        LABS.pop("data-test-lab", None)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("nablab: error: timemachine.txt not found. Put it in /somewhere")
+    assert "Traceback" not in err
+    assert not (tmp_path / "results.json").exists()

@@ -155,7 +155,7 @@ def test_network_failure_is_a_clear_error(isolated, monkeypatch):
         raise urllib.error.URLError("no route to host")
 
     monkeypatch.setattr(text, "_fetch", offline)
-    with pytest.raises(RuntimeError) as e:
+    with pytest.raises(text.DataUnavailableError) as e:
         fetch_verified(NAME, URL, SMALL_SHA1)
     msg = str(e.value)
     assert URL in msg and "NABLAB_DATA_DIR" in msg and str(isolated / "xdg" / "nablab") in msg

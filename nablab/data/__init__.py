@@ -15,6 +15,7 @@ from .synthetic import (
     xor,
 )
 from .text import (
+    DataUnavailableError,
     SeqDataLoader,
     Vocab,
     fetch_verified,

@@ -28,6 +28,7 @@ import numpy as np
 from .. import random
 
 __all__ = [
+    "DataUnavailableError",
     "DATA_DIR_ENV",
     "TIME_MACHINE_FILE",
     "TIME_MACHINE_SHA1",
@@ -103,6 +104,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+class DataUnavailableError(FileNotFoundError):
+    """A data file is neither on disk nor downloadable here; the message says where to put it."""
+
+
 def fetch_verified(
     name: str,
     url: str,
@@ -116,8 +121,8 @@ def fetch_verified(
     ``<dir>/<name>`` that exists is returned if its sha1 matches (``ValueError`` if not).
     If none exists and ``download`` is true, ``url`` is fetched, its sha1 checked, and
     it is written atomically into the cache, so a failed or corrupt download never
-    leaves a file under ``name``. Otherwise ``FileNotFoundError`` (``download=False``)
-    or ``RuntimeError`` (network failure) says where to put the file.
+    leaves a file under ``name``. Otherwise ``DataUnavailableError`` (a
+    ``FileNotFoundError``: ``download=False``, or the download failed) says where to put it.
     """
     searched = _search_dirs(root)
     for _, directory in searched:
@@ -137,11 +142,11 @@ def fetch_verified(
         f"or set ${DATA_DIR_ENV} to the directory that holds it"
     )
     if not download:
-        raise FileNotFoundError(f"{name} not found and download=False. {hint}.")
+        raise DataUnavailableError(f"{name} not found and download=False. {hint}.")
     try:
         data = _fetch(url)
     except OSError as e:  # urllib.error.URLError is an OSError
-        raise RuntimeError(f"could not download {name} from {url}: {e}. {hint}.") from e
+        raise DataUnavailableError(f"could not download {name} from {url}: {e}. {hint}.") from e
     actual = _sha1(data)
     if actual != sha1:
         raise ValueError(
