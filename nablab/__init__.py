@@ -7,7 +7,7 @@ y.backward()
 x.grad            # tensor([[2., 4.]])
 """
 
-from . import data, dtypes, nn, optim, scalar
+from . import data, dtypes, lm, nn, optim, scalar
 from .autograd.function import Context, Function
 from .autograd.grad_mode import (
     AnomalyError,
