@@ -74,6 +74,6 @@ def test_rnn_lm_without_the_data_file_fails_with_the_loaders_error(tmp_path, mon
 
     monkeypatch.setattr(text, "_fetch", offline)
     with pytest.raises(
-        RuntimeError, match="(?s)could not download timemachine.txt.*NABLAB_DATA_DIR"
+        text.DataUnavailableError, match="(?s)could not download timemachine.txt.*NABLAB_DATA_DIR"
     ):
         get_lab("rnn-lm").run(LabConfig(quick=True, out=tmp_path, progress=False))
