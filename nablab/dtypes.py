@@ -29,10 +29,6 @@ def set_default_dtype(dtype):
     _default[0] = dtype
 
 
-def is_floating(dtype):
-    return dtype.kind == "f"
-
-
 def promote(a, b):
     """Result dtype of a binary op between tensors of dtypes a and b (PyTorch's rule)."""
     if a is b or a == b:
