@@ -88,6 +88,12 @@ def _build_parser() -> _Parser:
 def _add_run_options(parser, default_out: str) -> None:
     parser.add_argument("--quick", action="store_true", help="the fast variant (fewer steps)")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--iterations",
+        type=_positive,
+        default=None,
+        help="override the lab's main training length (epochs or steps)",
+    )
     parser.add_argument("--out", type=Path, default=None, help=f"output folder ({default_out})")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
 
@@ -100,6 +106,16 @@ def _seed(text: str) -> int:
     if seed < 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
     return seed
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def _lab_list(text: str) -> list[str]:
@@ -147,7 +163,13 @@ def _cmd_report(args) -> int:
 
 
 def _config(args, out: Path) -> LabConfig:
-    return LabConfig(seed=args.seed, quick=args.quick, out=Path(out), progress=args.progress)
+    return LabConfig(
+        seed=args.seed,
+        quick=args.quick,
+        out=Path(out),
+        progress=args.progress,
+        iterations=args.iterations,
+    )
 
 
 def _print_run(run: report.LabRun) -> None:

@@ -100,6 +100,7 @@ def results_dict(run: LabRun) -> dict:
         "source": run.lab.source,
         "seed": run.config.seed,
         "quick": run.config.quick,
+        "iterations": run.config.iterations,
         "seconds": round(run.seconds, 3),
         **run.result.to_dict(relative_to=run.config.out),
     }

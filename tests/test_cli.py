@@ -185,3 +185,25 @@ def test_missing_data_is_one_line_error_without_traceback(tmp_path, capsys):
     assert err.startswith("nablab: error: timemachine.txt not found. Put it in /somewhere")
     assert "Traceback" not in err
     assert not (tmp_path / "results.json").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "ten"])
+def test_bad_iterations_is_one_line_error(tiny_lab, value, capsys):
+    assert cli.main(["run", tiny_lab, "--iterations", value]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--iterations" in err and "positive integer" in err and len(err.splitlines()) == 1
+
+
+def test_iterations_reach_the_lab_and_the_results(tmp_path):
+    def counting(config):
+        steps = config.steps(full=10, quick=3)
+        return LabResult("q", "s", [], [], "a", {"steps": steps})
+
+    register("counting-test-lab", summary="s", source="tests")(counting)
+    try:
+        argv = ["run", "counting-test-lab", "--iterations", "7", "--out", str(tmp_path)]
+        assert cli.main(argv) == 0
+    finally:
+        LABS.pop("counting-test-lab", None)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["metrics"]["steps"] == 7 and results["iterations"] == 7

@@ -34,6 +34,22 @@ class LabConfig:
     quick: bool = False
     out: Path = Path("runs")
     progress: bool = True
+    iterations: int | None = None  # overrides the lab's main training length when given
+
+    def __post_init__(self) -> None:
+        if self.iterations is not None and (
+            isinstance(self.iterations, bool)
+            or not isinstance(self.iterations, int)
+            or self.iterations < 1
+        ):
+            raise ValueError(f"iterations must be a positive integer, got {self.iterations!r}")
+
+    def steps(self, full: int, quick: int) -> int:
+        """The lab's main training length (epochs or steps): ``iterations`` if given, else
+        ``quick`` for the quick variant or ``full``."""
+        if self.iterations is not None:
+            return self.iterations
+        return quick if self.quick else full
 
     def rng(self) -> np.random.Generator:
         """A fresh NumPy generator seeded with ``seed``: the same config gives the same draws."""
