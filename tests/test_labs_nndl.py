@@ -31,6 +31,17 @@ def test_moons_mlp_reaches_the_books_accuracy(tmp_path):
     assert all(0.3 < loss < 0.6 for loss in m["test_loss"])  # published 0.49
 
 
+def test_iterations_sets_the_number_of_epochs(tmp_path):
+    config = LabConfig(quick=True, out=tmp_path, progress=False, iterations=7)
+    result = get_lab("moons-mlp").run(config)
+    assert result.metrics["epochs"] == 7
+    assert all(0 <= epoch < 7 for epoch in result.metrics["best_epoch"])
+    assert "lr 0.2, 7 epochs" in result.setting
+    assert any(
+        "iterations overridden: 7 epochs instead of the book's 1,000" in n for n in result.notes
+    )
+
+
 def test_vanishing_mlp_sigmoid_vanishes_far_below_relu_and_kaiming_reaches_fc1(tmp_path):
     m = run_quick("vanishing-mlp", tmp_path).metrics
     sigmoid, relu = np.array(m["grad_norms"]["sigmoid"]), np.array(m["grad_norms"]["relu"])

@@ -6,6 +6,8 @@ descent lr 0.2), with R = L + λ/(2N)·Ω for several λ, where Ω = Σ W² (wei
 nn.l2_penalty by default) or Σ W² + Σ b² (include_bias=True). A bias shifts a unit's input
 alike for every sample: it adds no curvature, so shrinking it should not fight over-fitting,
 only pull the units' thresholds toward 0.
+
+`iterations` sets the number of gradient steps of every run (full 50,000, quick 1,500).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def spread(values) -> str:
 def run(config: LabConfig) -> LabResult:
     plan = QUICK if config.quick else FULL
     seeds = [config.seed + k for k in range(plan["seeds"])]
-    iterations, lambdas = plan["iterations"], plan["lambdas"]
+    iterations = config.steps(full=FULL["iterations"], quick=QUICK["iterations"])
+    lambdas = plan["lambdas"]
     batch = moons_per_seed(seeds)
     runs = {}
     for lam in (0.0, *lambdas):

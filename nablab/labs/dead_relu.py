@@ -5,6 +5,9 @@ pre-activation is about −8 on every input. ReLU outputs exactly 0, its derivat
 δ_Z = δ_A ⊙ (Z > 0) = 0 and every weight gradient is exactly 0 — fc5's too, because its
 input is all zeros. Leaky ReLU keeps a slope s below 0: gradients flow, but shrink by
 ~s·|W| per layer. The book prints the gradients of one full-batch epoch (the first step).
+
+`iterations` sets the number of epochs of the longer runs (full 2000, quick 200); the
+gradient norms are always those of the book's first step.
 """
 
 from __future__ import annotations
@@ -115,7 +118,7 @@ def run(config: LabConfig) -> LabResult:
         monitor_rows,
     )
 
-    epochs = 200 if config.quick else 2000
+    epochs = config.steps(full=2000, quick=200)
     long_seeds = seeds[:1] if config.quick else seeds[:3]
     long = {
         (s, lr): [train_watched(s, seed, epochs, lr, config) for seed in long_seeds]

@@ -19,6 +19,7 @@ Training and scoring
     train_full_batch(...)  the book's RunnerV2: one gradient step on all training points
                            per epoch, optional dev evaluation and best-dev model kept
     train_mlp_3l(...)      the book's train_model (seeds/002) for every seed at once
+    length_notes(...)      the note a lab adds when `iterations` moves it off the book's length
 """
 
 from __future__ import annotations
@@ -115,6 +116,17 @@ def linear_layers(model):
 
 
 # ----- full-batch training (the book's RunnerV2) ---------------------------------------------
+
+
+def length_notes(config: LabConfig, length: int, book: int, unit: str = "iterations") -> list:
+    """[a note] when `config.iterations` sets the training length to something other than the
+    book's `book` (its published figures assume the book's), else []."""
+    if config.iterations is None or length == book:
+        return []
+    return [
+        f"iterations overridden: {length:,} {unit} instead of the book's {book:,}; the published "
+        f"figures are for {book:,} {unit}."
+    ]
 
 
 def accuracy(probabilities, y, threshold=0.5):

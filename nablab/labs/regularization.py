@@ -10,6 +10,8 @@ after both ReLUs (p = 0.3 as the book's code, and p = 0.5 as its text), none at 
 Every seed's copy of the model is trained at once: the parameters carry a leading seed axis
 (nndl.SeedBatchedLinear) and the seeds' losses are summed, so each copy gets exactly its own
 gradient — the same math as separate runs, in one batched matmul per layer.
+
+`iterations` sets the number of gradient steps of every run (full 50,000, quick 2,000).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 
 from ..viz import curves, decision_boundary
 from .base import LabConfig, LabResult, Table, register
-from .nndl import mlp_3l, moons_per_seed, predictor, train_mlp_3l
+from .nndl import length_notes, mlp_3l, moons_per_seed, predictor, train_mlp_3l
 
 # name: (dropout p, keyword arguments of train_mlp_3l)
 RUNS = {
@@ -53,7 +55,7 @@ def spread(values) -> str:
 def run(config: LabConfig) -> LabResult:
     plan = QUICK if config.quick else FULL
     seeds = [config.seed + k for k in range(plan["seeds"])]
-    iterations = plan["iterations"]
+    iterations = config.steps(full=FULL["iterations"], quick=QUICK["iterations"])
     batch = moons_per_seed(seeds)
     results, models, seconds = {}, {}, {}
     for name, (p, options) in RUNS.items():
@@ -185,5 +187,6 @@ def run(config: LabConfig) -> LabResult:
             "biases included (SGD with decoupled=True) — unlike the ℓ2 run, which spares biases.",
             "The loss curves show the data term (BCE) only; the dropout runs' training BCE is "
             "measured with their masks on, so it sits above the others.",
+            *length_notes(config, iterations, FULL["iterations"]),
         ],
     )

@@ -8,6 +8,9 @@ that step's backward, i.e. the gradients at the initial weights. Backprop multip
 error by Wᵀ and by act'(z) at every layer: |W| ≈ 0.01·√3 and σ' ≤ ¼ shrink it by ~10⁻³ per
 layer; ReLU's derivative is 1 but its weights are just as small, so it vanishes too,
 only less — He (Kaiming) init, Var W = 2 / fan_in, removes the weights' share.
+
+`iterations` sets the number of epochs of exercise 4-9's longer runs (full 2000, quick 200);
+the gradient norms are always those of the book's first step.
 """
 
 from __future__ import annotations
@@ -123,7 +126,7 @@ def _median(rows):
 )
 def run(config: LabConfig) -> LabResult:
     seeds = [config.seed + k for k in range(10)]
-    epochs = 200 if config.quick else 2000
+    epochs = config.steps(full=2000, quick=200)
     norms, losses, findings = {}, {}, {}
     for setup in SETUPS:
         rows = [first_step(setup, seed, config) for seed in seeds]

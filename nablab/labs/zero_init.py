@@ -6,6 +6,9 @@ Step 1: δ_out = (ŷ − y)/N, so ∂L/∂fc2.W_j = ½·(½ − p̄) and ∂L/�
 of positive labels), while ∂L/∂fc1 = (δ_out fc2.W) ⊙ σ' xᵀ = 0 because fc2.W = 0. From step 2
 on, fc1's rows get gradients (fc2.W_j σ'(z_j) δ_out)ᵀ x — the same for every j, since all
 units are alike: they stay identical, and the layer works as one unit.
+
+`iterations` sets the number of epochs of both longer runs, on Moon1000 and on circles
+(full 5000 each; quick 300 and 3000); the step-1 check and the book's 5 steps stay as they are.
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ def run(config: LabConfig) -> LabResult:
     acc5_test = evaluate(model, *test)[0]
 
     # trained on: Moon1000, then circles
-    long_epochs = 300 if config.quick else 5000
+    long_epochs = config.steps(full=5000, quick=300)
     moons_runs = {
         name: train_recorded(name, splits, long_epochs, seed, config)
         for name in ("zero init, 5 units", "random N(0,1), 1 unit", "random N(0,1), 5 units")
@@ -139,7 +142,7 @@ def run(config: LabConfig) -> LabResult:
             "zero init, 5 units", moon1000(config.seed), long_epochs, config.seed, config
         )
         spread_runs[f"Moon1000, seed {config.seed} (p̄ = ½)"] = balanced
-    circle_epochs = 3000 if config.quick else 5000
+    circle_epochs = config.steps(full=5000, quick=3000)
     circle_seeds = [config.seed + k for k in range(1 if config.quick else 3)]
     circles = {}
     for s in circle_seeds:
