@@ -176,8 +176,8 @@ def run(config: LabConfig) -> LabResult:
         },
         notes=[
             "The published row is one run of Paddle with paddle.seed(0) and the book's own "
-            "make_moons; its draw cannot be repeated here. It is quoted beside our 10-seed "
-            "statistics, not used as a target.",
+            "make_moons; its draw cannot be repeated here. It is quoted beside our "
+            f"{len(seeds)}-seed statistics, not used as a target.",
             "Dropout: the seed's code uses drop_rate = 0.3 while its text says 0.5 — we run 0.3 "
             "(the published row) and report 0.5 too.",
             "ℓ2: the seed's prose says 'loss + ½‖θ‖², gradients + λθ', its code adds "
