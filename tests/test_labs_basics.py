@@ -84,6 +84,14 @@ def test_backprop_by_hand_three_ways_agree_and_zero_init_is_symmetric(tmp_path):
     assert metrics["cross_entropy_min"] < 0
 
 
+def test_iterations_sets_backprop_by_hand_rounds(tmp_path):
+    config = LabConfig(quick=True, out=tmp_path, progress=False, iterations=7)
+    result = get_lab("backprop-by-hand").run(config)
+    assert result.metrics["rounds"] == 7
+    assert "After 7 rounds" in result.answer
+    assert "iterations overridden: 7 rounds instead of the seed's 1,000." in result.notes
+
+
 def test_activations_derivatives_are_the_closed_forms(tmp_path):
     metrics = run_quick("activations", tmp_path).metrics
     for name, gap in metrics["max_derivative_error"].items():

@@ -12,6 +12,8 @@ depend on its own input only). The lab checks both against the closed forms
     softplus(x) = ln(1 + eˣ),      softplus' = σ(x)
 
 At the kink x = 0 the derivative is a convention; nablab takes PyTorch's (the x ≤ 0 side).
+
+Nothing is trained, so the lab ignores ``config.iterations``.
 """
 
 from __future__ import annotations

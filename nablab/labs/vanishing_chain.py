@@ -15,6 +15,9 @@ ReLU act' is 0 or 1: one negative pre-activation zeroes y from there on and the 
 non-zero. Both ReLUs are positively homogeneous, act(w·y) = a·w·y with a ∈ {1, slope},
 so y₁₀ = x·Π a_j w_j and ∂C/∂w_i = ∂C/∂y₁₀ · y₁₀ / w_i: no layer is favoured, and every
 gradient is as small as the output.
+
+Nothing is trained (the gradients are taken at the initial weights), so the lab ignores
+``config.iterations``.
 """
 
 from __future__ import annotations

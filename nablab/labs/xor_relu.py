@@ -13,6 +13,9 @@ a leading seed axis S (W₁: S×H×2, b₁: S×1×H, W₂: S×1×H, b₂: S×1×
 
 Seed s's parameters enter only its own term of L, so ∂L/∂θ_s is exactly the gradient of
 that seed's mean squared error: the same math as S separate runs, in one pass.
+
+``config.iterations`` sets the number of full-batch epochs of every width (default the
+seed's 10,000; quick 2,000); the number of seeds stays on ``config.quick``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .base import LabConfig, LabResult, Table, register, track
 
 HIDDEN_SIZES = (2, 3, 4, 20)
 LEARNING_RATE = 0.1
+EPOCHS = 10_000  # the seed's
 
 
 def init_params(hidden: int, runs: int, seed: int) -> list:
@@ -174,7 +178,8 @@ SEED_SAYS = {2: "often fails", 20: "widened: 100 %"}
 
 @register("xor-relu", summary="Can a 2-2-1 ReLU net learn XOR?", source="seeds/000 ex. 4-2")
 def run(config: LabConfig) -> LabResult:
-    runs, epochs, baseline_runs = (5, 2000, 1) if config.quick else (20, 10_000, 20)
+    runs, baseline_runs = (5, 1) if config.quick else (20, 20)
+    epochs = config.steps(full=EPOCHS, quick=2000)
     width_rows, fractions, results = [], {}, {}
     for hidden in HIDDEN_SIZES:
         params, history = train(hidden, runs, epochs, config)
@@ -255,6 +260,14 @@ def run(config: LabConfig) -> LabResult:
         + f"Logistic regression scores {baseline_accuracy[linear_name]:.0%}: a linear "
         "model cannot separate XOR."
     )
+    overridden = (
+        [
+            f"iterations overridden: {epochs} epochs instead of the seed's {EPOCHS:,}; the "
+            "'seed' column quotes runs of that length."
+        ]
+        if config.iterations not in (None, EPOCHS)
+        else []
+    )
     return LabResult(
         question=(
             "Can Linear(2,2)→ReLU→Linear(2,1) learn XOR with SGD, how often, and do wider "
@@ -320,5 +333,6 @@ def run(config: LabConfig) -> LabResult:
             f"is {margin:.4f} (gamma = 0.1 makes the four kernel values nearly equal).",
             "MLPClassifier uses Adam, ReLU and an L2 penalty alpha = 1e-4 (scikit-learn's "
             "defaults), not the seed's SGD + MSE: its runs use random_state = 0, 1, ...",
-        ],
+        ]
+        + overridden,
     )
