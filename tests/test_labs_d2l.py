@@ -68,6 +68,14 @@ def test_weight_decay_shrinks_weights_and_test_loss(tmp_path):
     assert m["scratch_vs_optimizer_norm_rel_diff"] < 1e-4
 
 
+def test_weight_decay_trains_for_the_given_iterations(tmp_path):
+    config = LabConfig(quick=True, iterations=3, out=tmp_path, progress=False)
+    result = get_lab("weight-decay").run(config)
+    assert result.metrics["epochs"] == 3  # the length of the per-epoch ‖w‖ history
+    assert "3 epochs" in result.setting and "after 3 epochs" in result.tables[0].title
+    assert any(note.startswith("iterations overridden: 3 epochs") for note in result.notes)
+
+
 def test_gradient_explosion_products_and_clipping(tmp_path, time_machine_dir):
     m = run_quick("gradient-explosion", tmp_path)
     assert m["scalars"]["0.2^30"] < 1e-20 and m["scalars"]["5^30"] > 1e20

@@ -65,6 +65,19 @@ def test_rnn_lm_bidirectional_model_needs_the_future(quick):
     )
 
 
+def test_rnn_lm_iterations_sets_every_models_epochs(tmp_path, time_machine_dir):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        result = get_lab("rnn-lm").run(
+            LabConfig(quick=True, iterations=2, out=tmp_path, progress=False)
+        )
+    for name, m in result.metrics["models"].items():
+        assert m["epochs"] == 2 and len(m["perplexity"]) == 2, name
+    assert "2 epochs" in result.setting and "16 epochs" not in result.setting
+    assert any(note.startswith("iterations overridden: 2 epochs") for note in result.notes)
+
+
 def test_rnn_lm_without_the_data_file_fails_with_the_loaders_error(tmp_path, monkeypatch):
     monkeypatch.setenv(text.DATA_DIR_ENV, str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -3,6 +3,9 @@
 A 2-D quadratic and the book's cubic "3-D" function, each optimizer in the book's form
 (ε inside the square root) and in PyTorch's (nablab.optim); a learning-rate sweep on the
 seeds' networks; the optimizers on the regularization lab's moons MLP.
+
+``config.iterations`` sets the moons MLP's iterations (3000; quick 300), the lab's training
+run; the paths on the two surfaces and seeds/003's sweep keep the books' step counts.
 """
 
 import math
@@ -286,7 +289,7 @@ def run(config: LabConfig) -> LabResult:
     metrics["seed003_loss"] = {str(s): [h[0], h[49], h[199]] for s, h in steps_net.items()}
 
     seeds = [seed] if config.quick else [seed + i for i in range(5)]
-    iterations = 300 if config.quick else 3000
+    iterations = config.steps(full=3000, quick=300)
     moon_specs = nets.MOONS_OPTIMIZERS | nets.MOONS_LR_SWEEP
     moon_runs = {}
     jobs = [(name, s) for s in seeds for name in moon_specs]
