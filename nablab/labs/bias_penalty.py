@@ -16,7 +16,7 @@ import numpy as np
 
 from ..viz import curves
 from .base import LabConfig, LabResult, Table, register
-from .nndl import mlp_3l, moons_per_seed, train_mlp_3l
+from .nndl import mlp_3l, moons_per_seed, spread, train_mlp_3l
 
 FULL = {"seeds": 10, "iterations": 50_000, "lambdas": (0.7, 2.0, 5.0)}
 QUICK = {"seeds": 2, "iterations": 1_500, "lambdas": (0.7, 5.0)}
@@ -34,11 +34,6 @@ def squared_norms(model, seeds: int, bias: bool) -> np.ndarray:
 def _stderr(values) -> float:
     values = np.asarray(values)
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
-
-
-def spread(values) -> str:
-    values = np.asarray(values)
-    return f"{values.mean():.3f} ({values.min():.3f}–{values.max():.3f})"
 
 
 @register(

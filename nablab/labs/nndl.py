@@ -129,6 +129,12 @@ def length_notes(config: LabConfig, length: int, book: int, unit: str = "iterati
     ]
 
 
+def spread(values) -> str:
+    """A table cell for values over seeds: mean (min–max)."""
+    values = np.asarray(values)
+    return f"{values.mean():.3f} ({values.min():.3f}–{values.max():.3f})"
+
+
 def accuracy(probabilities, y, threshold=0.5):
     """Fraction of rows whose prediction (output > threshold) equals the label; a float for
     (N, 1) outputs, one per seed (an array) for (S, N, 1) outputs."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..viz import curves, decision_boundary
 from .base import LabConfig, LabResult, Table, register
-from .nndl import length_notes, mlp_3l, moons_per_seed, predictor, train_mlp_3l
+from .nndl import length_notes, mlp_3l, moons_per_seed, predictor, spread, train_mlp_3l
 
 # name: (dropout p, keyword arguments of train_mlp_3l)
 RUNS = {
@@ -40,11 +40,6 @@ PUBLISHED = {  # seeds/002, one Paddle run: (train, test) accuracy
 }
 FULL = {"seeds": 10, "iterations": 50_000}
 QUICK = {"seeds": 2, "iterations": 2_000}
-
-
-def spread(values) -> str:
-    values = np.asarray(values)
-    return f"{values.mean():.3f} ({values.min():.3f}–{values.max():.3f})"
 
 
 @register(
