@@ -73,6 +73,17 @@ class Table:
                 )
 
 
+def spread(values, center=np.median, fmt=".3g") -> str:
+    """A table cell for a statistic over seeds: ``center (min–max)`` of the finite values,
+    ``diverged`` if none is finite, and how many were not finite if some were."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return "diverged"
+    text = f"{center(finite):{fmt}} ({finite.min():{fmt}}–{finite.max():{fmt}})"
+    return text if finite.size == values.size else text + f", {values.size - finite.size} NaN"
+
+
 @dataclass
 class LabResult:
     """What a lab found: the question, the setting, tables, figures, the answer and its metrics."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..viz import curves
 from .base import LabConfig, LabResult, Table, register
-from .nndl import mlp_3l, moons_per_seed, spread, train_mlp_3l
+from .nndl import mean_spread, mlp_3l, moons_per_seed, train_mlp_3l
 
 FULL = {"seeds": 10, "iterations": 50_000, "lambdas": (0.7, 2.0, 5.0)}
 QUICK = {"seeds": 2, "iterations": 1_500, "lambdas": (0.7, 5.0)}
@@ -65,7 +65,7 @@ def run(config: LabConfig) -> LabResult:
     for (lam, include_bias), (r, w2, b2) in runs.items():
         rows.append(
             [lam, "—" if lam == 0 else ("W and b" if include_bias else "W only"),
-             spread(r.train_accuracy), spread(r.test_accuracy), spread(r.gap),
+             mean_spread(r.train_accuracy), mean_spread(r.test_accuracy), mean_spread(r.gap),
              float(w2.mean()), float(b2.mean())]
         )  # fmt: skip
     table = Table(
@@ -81,7 +81,7 @@ def run(config: LabConfig) -> LabResult:
         d_gap = with_b.gap - w_only.gap
         effects[lam] = {"train": d_train, "test": d_test, "gap": d_gap}
         effect_rows.append(
-            [lam, spread(d_train), spread(d_test), spread(d_gap),
+            [lam, mean_spread(d_train), mean_spread(d_test), mean_spread(d_gap),
              f"{int((d_gap < 0).sum())}/{len(seeds)}"]
         )  # fmt: skip
     effect_table = Table(

@@ -15,7 +15,7 @@ from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, moons
 from nablab.labs._panels import curve_panels
 from nablab.labs._seeds import data_and_model_seeds
-from nablab.labs.base import LabConfig, LabResult, Table, register, track
+from nablab.labs.base import LabConfig, LabResult, Table, register, spread, track
 
 VARIANCE_WIDTHS = [100, 200, 400, 300, 200, 100]
 TRAIN_WIDTHS = [2, 300, 500, 700, 400, 1]
@@ -88,11 +88,6 @@ def train_moons(init, seed, epochs):
     return history
 
 
-def _spread(values):
-    values = np.asarray(values, dtype=float)
-    return f"{np.median(values):.3g} ({values.min():.3g}–{values.max():.3g})"
-
-
 @register(
     "init-schemes",
     summary="Weight-init scale and the variance through a tanh MLP; Xavier vs N(0, 1) training",
@@ -128,11 +123,11 @@ def run(config: LabConfig) -> LabResult:
         train_rows.append(
             [
                 init,
-                _spread([h["train"][0] for h in hs]),
-                _spread([h["train"][-1] for h in hs]),
-                _spread([h["test"][-1] for h in hs]),
-                _spread([h["train_acc"] for h in hs]),
-                _spread([h["test_acc"] for h in hs]),
+                spread([h["train"][0] for h in hs]),
+                spread([h["train"][-1] for h in hs]),
+                spread([h["test"][-1] for h in hs]),
+                spread([h["train_acc"] for h in hs]),
+                spread([h["test_acc"] for h in hs]),
             ]
         )
     train_table = Table(

@@ -19,6 +19,7 @@ from .nndl import (
     evaluate,
     init_linears,
     length_notes,
+    mean_spread,
     mlp_l2,
     moon1000,
     predictor,
@@ -62,17 +63,14 @@ def run(config: LabConfig) -> LabResult:
     best_epochs = [r[2].best_epoch for r in results]
     train_accs = np.array([evaluate(r[1], *r[5])[0] for r in results])
 
-    def spread(values):
-        return f"{values.mean():.3f} ({values.min():.3f}–{values.max():.3f})"
-
     table = Table(
         f"Model_MLP_L2 on Moon1000, test set (best-dev model of {epochs} epochs)",
         ["", "published (NNDL, Paddle)", f"ours, seed {seed0}",
          f"ours, {len(seeds)} seeds: mean (min–max)"],
         [
-            ["train accuracy", None, train_accs[0], spread(train_accs)],
-            ["test accuracy", PUBLISHED["test accuracy"], acc0, spread(accs)],
-            ["test loss", PUBLISHED["test loss"], loss0, spread(losses)],
+            ["train accuracy", None, train_accs[0], mean_spread(train_accs)],
+            ["test accuracy", PUBLISHED["test accuracy"], acc0, mean_spread(accs)],
+            ["test loss", PUBLISHED["test loss"], loss0, mean_spread(losses)],
             ["best dev epoch", None, best_epochs[0], ", ".join(str(e) for e in best_epochs)],
         ],
     )  # fmt: skip

@@ -36,9 +36,14 @@ from ..autograd.tensor import Tensor
 from ..creation import tensor
 from ..dtypes import get_default_dtype
 from ..nn.functional import binary_cross_entropy_with_logits as bce_with_logits
-from .base import LabConfig, track
+from .base import LabConfig, spread, track
 
 NNDL_SPLIT = (640, 160, 200)
+
+
+def mean_spread(values) -> str:
+    """A cell for accuracies over seeds: mean (min–max), three decimals."""
+    return spread(values, center=np.mean, fmt=".3f")
 
 
 def nndl_split(X, y):
@@ -127,12 +132,6 @@ def length_notes(config: LabConfig, length: int, book: int, unit: str = "iterati
         f"iterations overridden: {length:,} {unit} instead of the book's {book:,}; the published "
         f"figures are for {book:,} {unit}."
     ]
-
-
-def spread(values) -> str:
-    """A table cell for values over seeds: mean (min–max)."""
-    values = np.asarray(values)
-    return f"{values.mean():.3f} ({values.min():.3f}–{values.max():.3f})"
 
 
 def accuracy(probabilities, y, threshold=0.5):

@@ -16,7 +16,7 @@ import nablab
 from nablab import optim
 from nablab.labs import _optimizer_nets as nets
 from nablab.labs._panels import curve_panels
-from nablab.labs.base import LabConfig, LabResult, Table, register, track
+from nablab.labs.base import LabConfig, LabResult, Table, register, spread, track
 from nablab.viz import contour_trajectories
 
 BOOK_EPS = 1e-7  # the book's code: ε = 1e-7, inside the square root
@@ -301,10 +301,10 @@ def run(config: LabConfig) -> LabResult:
         moon_rows.append(
             [
                 name,
-                _spread([r["loss"][-1] for r in runs]),
-                _spread([r["train_acc"] for r in runs]),
-                _spread([r["test_acc"] for r in runs]),
-                _spread([max(r["loss"]) for r in runs]),
+                spread([r["loss"][-1] for r in runs]),
+                spread([r["train_acc"] for r in runs]),
+                spread([r["test_acc"] for r in runs]),
+                spread([max(r["loss"]) for r in runs]),
                 " ".join(f"{r['dead'][0]}|{r['dead'][1]}" for r in runs),
             ]
         )
@@ -390,15 +390,6 @@ def run(config: LabConfig) -> LabResult:
         metrics=metrics,
         notes=notes,
     )
-
-
-def _spread(values):
-    values = np.asarray(values, dtype=float)
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return "diverged"
-    text = f"{np.median(finite):.3g} ({finite.min():.3g}–{finite.max():.3g})"
-    return text if finite.size == values.size else text + f", {values.size - finite.size} NaN"
 
 
 def _answer(paths2, f0, eigen, outcomes, steps_net, moons_metrics):

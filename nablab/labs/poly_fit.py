@@ -17,7 +17,7 @@ from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, polynomial
 from nablab.labs._panels import curve_panels
 from nablab.labs._seeds import data_and_model_seeds
-from nablab.labs.base import LabConfig, LabResult, Table, register, track
+from nablab.labs.base import LabConfig, LabResult, Table, register, spread, track
 
 BOOK_EPOCHS = 100  # the seed's training length (classic edition)
 # d2l 1st edition, PyTorch port (the seed's code): final-epoch losses, weights, bias.
@@ -192,15 +192,6 @@ def _current_answer(current, long_epochs):
     return text + f"On 10 samples SGD's 20-feature fit reaches train {trf:.4f}, test {tef:.3g}."
 
 
-def _spread(values):
-    """median (min–max) of the finite values."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return "diverged"
-    return f"{np.median(values):.3g} ({values.min():.3g}–{values.max():.3g})"
-
-
 @register(
     "poly-fit",
     summary="Under- and over-fitting a cubic: d2l's polynomial regression, two editions",
@@ -248,9 +239,9 @@ def run(config: LabConfig) -> LabResult:
     spread_rows = [
         [
             name,
-            _spread([classic[s][name]["train"][-1] for s in seeds]),
-            _spread([classic[s][name]["test"][-1] for s in seeds]),
-            _spread([classic[s][name]["test"][-1] / classic[s][name]["train"][-1] for s in seeds]),
+            spread([classic[s][name]["train"][-1] for s in seeds]),
+            spread([classic[s][name]["test"][-1] for s in seeds]),
+            spread([classic[s][name]["test"][-1] / classic[s][name]["train"][-1] for s in seeds]),
             sum(not np.isfinite(classic[s][name]["test"][-1]) for s in seeds),
         ]
         for name in main

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..viz import curves, decision_boundary
 from .base import LabConfig, LabResult, Table, register
-from .nndl import length_notes, mlp_3l, moons_per_seed, predictor, spread, train_mlp_3l
+from .nndl import length_notes, mean_spread, mlp_3l, moons_per_seed, predictor, train_mlp_3l
 
 # name: (dropout p, keyword arguments of train_mlp_3l)
 RUNS = {
@@ -68,8 +68,8 @@ def run(config: LabConfig) -> LabResult:
         lower = int((r.train_accuracy < base.train_accuracy).sum())
         narrower = int((r.gap < base.gap).sum())
         summary_rows.append(
-            [name, *published, spread(r.train_accuracy), spread(r.test_accuracy),
-             spread(r.gap), None if name == "baseline" else f"{lower}/{len(seeds)}",
+            [name, *published, mean_spread(r.train_accuracy), mean_spread(r.test_accuracy),
+             mean_spread(r.gap), None if name == "baseline" else f"{lower}/{len(seeds)}",
              None if name == "baseline" else f"{narrower}/{len(seeds)}"]
         )  # fmt: skip
     summary = Table(

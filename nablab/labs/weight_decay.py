@@ -15,7 +15,7 @@ from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, linear_high_dim
 from nablab.labs._panels import curve_panels
 from nablab.labs._seeds import data_and_model_seeds
-from nablab.labs.base import LabConfig, LabResult, Table, register, track
+from nablab.labs.base import LabConfig, LabResult, Table, register, spread, track
 from nablab.viz import curves
 
 LR, EPOCHS, LAMBDAS = 0.003, 100, (0.0, 3.0)
@@ -93,11 +93,6 @@ def _versus_published(norm0, norm3):
     return "d2l published 12.8–15.1 and 0.32–0.44: ours are further off"
 
 
-def _spread(values):
-    values = np.asarray(values)
-    return f"{np.median(values):.3g} ({values.min():.3g}–{values.max():.3g})"
-
-
 @register(
     "weight-decay",
     summary="L2 weight decay on a 200-input linear model trained on 20 samples",
@@ -143,9 +138,9 @@ def run(config: LabConfig) -> LabResult:
                 [
                     row_name(variant, batch_size),
                     lam,
-                    _spread([h["norm"][-1] for h in over]),
-                    _spread([h["train"][-1] for h in over]),
-                    _spread([h["test"][-1] for h in over]),
+                    spread([h["norm"][-1] for h in over]),
+                    spread([h["train"][-1] for h in over]),
+                    spread([h["test"][-1] for h in over]),
                 ]
             )
     true_norm = float(np.linalg.norm(np.full(200, 0.01)))
