@@ -1,24 +1,32 @@
-"""The ``nablab`` command: list the labs, run one, or run them all into an HTML report.
+"""The ``nablab`` command: list the labs, show one's parameters, run one, or run them all
+into an HTML report.
 
     nablab labs
-    nablab run LAB [--quick] [--seed N] [--out DIR] [--no-progress]
+    nablab show LAB [--json]
+    nablab run LAB [--set NAME=VALUE ...] [--quick] [--seed N] [--iterations N] [--out DIR]
+                   [--check] [--no-progress]
     nablab report [--quick] [--seed N] [--out DIR] [--labs a,b] [--no-progress]
 
-``run`` prints the lab's tables, answer and notes and writes results.json and the PNGs into
-DIR (default runs/LAB). ``report`` runs each lab into DIR/LAB and writes DIR/report.html
-(default DIR: runs/report). Exit codes: 0 success, 1 a lab failed, 2 bad input, 130 Ctrl-C.
+``run`` prints the lab's setting, tables, claims (✔/✘), answer and notes and writes
+results.json and the PNGs into DIR (default runs/LAB, runs/LAB-quick with --quick).
+``report`` runs each lab into DIR/LAB and writes DIR/report.html (default DIR: runs/report).
+Exit codes: 0 success (a claim that fails is a finding, not an error), 1 a lab failed or, with
+--check, a claim failed, 2 bad input, 130 Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 from pathlib import Path
 
 from . import report
-from .labs import LABS, LabConfig, get_lab, track
-from .labs.base import UnknownLabError
+from .labs import LABS, Lab, ParameterError, default_out, get_lab, track
+from .labs.base import LabResult
+from .labs.declaration import UnknownLabError
+from .labs.params import parse_assignment, unknown_message
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -46,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(e, file=sys.stderr)
         return EXIT_USAGE
-    except UnknownLabError as e:
+    except (UnknownLabError, ParameterError) as e:
         print(f"nablab: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as e:
@@ -73,9 +81,23 @@ def _build_parser() -> _Parser:
     labs = commands.add_parser("labs", help="list the labs")
     labs.set_defaults(command=_cmd_labs)
 
+    show = commands.add_parser("show", help="a lab's parameters: defaults, ranges, help")
+    show.add_argument("lab", metavar="LAB", help="a lab name (see `nablab labs`)")
+    show.add_argument("--json", action="store_true", help="print the declaration as JSON")
+    show.set_defaults(command=_cmd_show)
+
     run = commands.add_parser("run", help="run one lab")
     run.add_argument("lab", metavar="LAB", help="a lab name (see `nablab labs`)")
-    _add_run_options(run, default_out="runs/LAB")
+    run.add_argument(
+        "--set",
+        dest="assignments",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="change a parameter (repeatable; see `nablab show LAB`); a list as [2,3] or 2,3",
+    )
+    run.add_argument("--check", action="store_true", help="exit 1 when a claim does not hold")
+    _add_run_options(run, default_out="runs/LAB or runs/LAB-quick")
     run.set_defaults(command=_cmd_run)
 
     rep = commands.add_parser("report", help="run every lab and write one HTML report")
@@ -128,29 +150,97 @@ def _lab_list(text: str) -> list[str]:
 def _cmd_labs(args) -> int:
     width = max((len(name) for name in LABS), default=0)
     for name in sorted(LABS):
-        print(f"{name:<{width}}  {LABS[name].summary}")
+        lab = LABS[name]
+        timing = lab.timing()
+        times = (
+            f"full ~{_duration(timing['full'])}, quick ~{_duration(timing['quick'])}"
+            if {"full", "quick"} <= set(timing)
+            else "time not measured"
+        )
+        print(f"{name:<{width}}  {lab.summary}")
+        print(f"{'':<{width}}  {times}; parameters: {', '.join(p.name for p in lab.params)}")
     if not LABS:
         print("no labs are registered")
     return 0
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _cmd_show(args) -> int:
+    lab = get_lab(args.lab)
+    described = [p.describe() for p in lab.params]
+    if args.json:
+        declaration = {
+            "lab": lab.name,
+            "summary": lab.summary,
+            "source": lab.source,
+            "question": lab.question,
+            "length": lab.length,
+            "parameters": described,
+            "published": [dataclasses.asdict(q) for q in lab.published],
+            "timing_seconds": lab.timing(),
+        }
+        print(json.dumps(declaration, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{lab.name} — {lab.summary} ({lab.source})\n{lab.question}\n")
+    if not described:
+        print("This lab has no parameters.")
+    for d in described:
+        quick = f" (quick: {_value(d['quick'])})" if d["quick"] != d["default"] else ""
+        unit = f" {d['unit']}" if d["unit"] else ""
+        length = " [--iterations sets it]" if d["name"] == lab.length else ""
+        print(f"  {d['name']} = {_value(d['default'])}{unit}{quick}{length}")
+        print(f"      {d['help']}; {d['expects']}")
+    print(f"\nChange one: nablab run {lab.name} --set NAME=VALUE")
+    return 0
+
+
+def _value(value) -> str:
+    return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
+
+
+def _overrides(lab: Lab, assignments: list[str]) -> dict:
+    """The --set assignments parsed with the lab's parameter declarations."""
+    by_name = {p.name: p for p in lab.params}
+    values = {}
+    for text in assignments:
+        name, value = parse_assignment(text)
+        if name not in by_name:
+            raise ParameterError(unknown_message(name, list(by_name)))
+        values[name] = by_name[name].parse(value)
+    return values
+
+
 def _cmd_run(args) -> int:
     lab = get_lab(args.lab)
-    config = _config(args, args.out or Path("runs") / lab.name)
-    run = report.run_lab(lab, config)
-    _print_run(run)
-    print(f"\nresults: {config.out / report.RESULTS_FILE}")
+    overrides = _overrides(lab, args.assignments)
+    run = report.run_lab(
+        lab,
+        quick=args.quick,
+        seed=args.seed,
+        out=args.out or default_out(lab.name, args.quick),
+        progress=args.progress,
+        iterations=args.iterations,
+        **overrides,
+    )
+    _print_run(run.lab, run.result)
+    print(f"\nresults: {run.out / report.RESULTS_FILE}")
+    failed = run.result.failed_claims
+    if args.check and failed:
+        print(f"nablab: {len(failed)} claim(s) did not hold", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 
 def _cmd_report(args) -> int:
     labs = [get_lab(name) for name in args.labs or sorted(LABS)]
     out = report.prepare_out(args.out or Path("runs/report"))
-    base = _config(args, out)
     runs = []
-    for lab in track(labs, total=len(labs), description="labs", config=base):
-        config = dataclasses.replace(base, out=out / lab.name)
-        runs.append(report.run_lab(lab, config, catch=True))
+    for lab in track(labs, total=len(labs), description="labs", progress=args.progress):
+        options = dict(quick=args.quick, seed=args.seed, progress=args.progress)
+        runs.append(report.run_lab(lab, catch=True, out=out / lab.name, **options))
     page = report.write_atomic(out / "report.html", report.render_html(runs))
     for run in runs:
         status = "FAILED" if run.error else "ok"
@@ -162,25 +252,19 @@ def _cmd_report(args) -> int:
     return EXIT_FAILED if failed else 0
 
 
-def _config(args, out: Path) -> LabConfig:
-    return LabConfig(
-        seed=args.seed,
-        quick=args.quick,
-        out=Path(out),
-        progress=args.progress,
-        iterations=args.iterations,
-    )
-
-
-def _print_run(run: report.LabRun) -> None:
+def _print_run(lab: Lab, r: LabResult) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console, lab, r = Console(), run.lab, run.result
+    console = Console()
     if not console.is_terminal:  # a pipe or a file: wide enough for the tables, not 80 columns
         console = Console(width=140)
     console.print(f"[bold]{escape(lab.name)}[/bold] — {escape(lab.summary)} ({escape(lab.source)})")
+    changed = {k: v for k, v in r.params.items() if r.defaults.get(k) != v}
+    if changed:
+        text = ", ".join(f"{k} = {_value(v)}" for k, v in changed.items())
+        console.print(f"[bold]Changed from the defaults:[/bold] {escape(text)}")
     console.print(f"\n[bold]Question.[/bold] {escape(r.question)}")
     console.print(f"[bold]Setting.[/bold] {escape(r.setting)}\n")
     for t in r.tables:
@@ -190,9 +274,14 @@ def _print_run(run: report.LabRun) -> None:
         for row in t.rows:
             table.add_row(*(escape(report.format_cell(v)) for v in row))
         console.print(table)
+    if r.claims:
+        console.print("\n[bold]Claims.[/bold]")
+        for claim in r.claims:
+            style = {True: "green", False: "red", None: "dim"}[claim["holds"]]
+            console.print(f"[{style}]{escape(report.claim_line(claim))}[/{style}]")
     console.print(f"\n[bold]Answer.[/bold] {escape(r.answer)}")
     for note in r.notes:
         console.print(f"[bold]Note.[/bold] {escape(note)}")
     for figure in r.figures:
         console.print(f"figure: {escape(str(figure))}")
-    console.print(f"({run.seconds:.1f} s)")
+    console.print(f"({r.seconds:.1f} s)")

@@ -1,9 +1,8 @@
-"""Lab results on disk: ``results.json`` per lab and one self-contained HTML report.
+"""One self-contained HTML report of lab runs: per lab its question, setting, tables,
+plots, claims (✔/✘), answer and notes, every figure embedded as a base64 data URI.
 
-``run_lab`` is the one way to run a lab: it prepares ``config.out``, runs the lab and writes
-its ``results.json`` atomically (temporary file, then ``os.replace``), so an interrupted run
-never leaves a half-written file under the final name. ``render_html`` turns finished runs
-into one HTML page with every figure embedded as a base64 data URI.
+``run_lab`` runs one lab through the runner (labs/runner.py, which writes its results.json)
+and, with ``catch``, records a lab that raised instead of stopping the report.
 """
 
 from __future__ import annotations
@@ -12,9 +11,6 @@ import base64
 import datetime
 import html
 import json
-import os
-import secrets
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -22,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .labs.base import Lab, LabConfig, LabResult
+from .labs.base import LabResult, write_atomic
+from .labs.declaration import Lab
+from .labs.runner import RESULTS_FILE, prepare_out, run
 
-RESULTS_FILE = "results.json"
+__all__ = ["LabRun", "RESULTS_FILE", "prepare_out", "render_html", "run_lab", "write_atomic"]
 
 
 @dataclass
@@ -32,78 +30,29 @@ class LabRun:
     """One lab run: its result, or the error text of the exception it raised."""
 
     lab: Lab
-    config: LabConfig
     result: LabResult | None
     seconds: float
     error: str | None = None
+    seed: int = 0
+    quick: bool = False
+    out: Path = Path("runs")
 
 
-def write_atomic(path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and os.replace.
+def run_lab(lab: Lab, catch: bool = False, **options) -> LabRun:
+    """Run ``lab`` with the runner's ``options`` (quick, seed, out, progress, parameters).
 
-    Readers see the old file or the whole new one, never a part; on any exception
-    (KeyboardInterrupt included) the temporary file is removed. Permissions follow the umask.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def prepare_out(out) -> Path:
-    """Create the folder ``out`` and check it is writable; OSError with a clear message if not."""
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as e:
-        raise OSError(f"cannot write to output folder '{out}': {e.strerror or e}") from None
-    return out
-
-
-def run_lab(lab: Lab, config: LabConfig, catch: bool = False) -> LabRun:
-    """Run ``lab`` into ``config.out`` and write its results.json there.
-
-    A results.json left by an earlier run is removed first, so the folder never pairs
-    new figures with old numbers. With ``catch`` an exception inside the lab is recorded
-    in the LabRun instead of raised (KeyboardInterrupt always propagates).
-    """
-    out = prepare_out(config.out)
-    (out / RESULTS_FILE).unlink(missing_ok=True)
+    With ``catch`` an exception inside the lab is recorded instead of raised
+    (KeyboardInterrupt always propagates)."""
     start = time.perf_counter()
+    seed, quick, out = options.get("seed", 0), options.get("quick", False), options.get("out")
     try:
-        result = lab.run(config)
+        result = run(lab, **options)
     except Exception:
         if not catch:
             raise
-        return LabRun(lab, config, None, time.perf_counter() - start, traceback.format_exc())
-    run = LabRun(lab, config, result, time.perf_counter() - start)
-    write_atomic(out / RESULTS_FILE, json.dumps(results_dict(run), indent=2) + "\n")
-    return run
-
-
-def results_dict(run: LabRun) -> dict:
-    """What results.json holds: the lab, how it was run, and its result (figures relative)."""
-    return {
-        "lab": run.lab.name,
-        "summary": run.lab.summary,
-        "source": run.lab.source,
-        "seed": run.config.seed,
-        "quick": run.config.quick,
-        "iterations": run.config.iterations,
-        "seconds": round(run.seconds, 3),
-        **run.result.to_dict(relative_to=run.config.out),
-    }
+        seconds = time.perf_counter() - start
+        return LabRun(lab, None, seconds, traceback.format_exc(), seed, quick, Path(out))
+    return LabRun(lab, result, result.seconds, None, seed, quick, result.out)
 
 
 def format_cell(value) -> str:
@@ -133,11 +82,11 @@ def render_html(runs: list[LabRun], title: str = "nablab report") -> str:
 
 
 def _section(run: LabRun) -> str:
-    lab, cfg = run.lab, run.config
+    lab = run.lab
     head = (
         f'<section id="{_e(lab.name)}"><h2>{_e(lab.name)}</h2>'
-        f"<p class=meta>{_e(lab.source)} · seed {cfg.seed}"
-        f"{' · quick' if cfg.quick else ''} · {run.seconds:.1f} s</p>"
+        f"<p class=meta>{_e(lab.source)} · seed {run.seed}"
+        f"{' · quick' if run.quick else ''} · {run.seconds:.1f} s</p>"
     )
     if run.result is None:
         return f"{head}<p class=err>The lab failed:</p><pre>{_e(run.error or '')}</pre></section>\n"
@@ -147,8 +96,9 @@ def _section(run: LabRun) -> str:
         f"<h3>Question</h3><p>{_e(r.question)}</p>",
         f"<h3>Setting</h3><p>{_e(r.setting)}</p>",
         *(_table(t) for t in r.tables),
-        *(_figure(Path(f), cfg.out) for f in r.figures),
+        *(_figure(Path(f), run.out) for f in r.figures),
         f"<h3>Answer</h3><p>{_e(r.answer)}</p>",
+        _claims(r.claims),
         f"<details><summary>metrics</summary><pre>{_e(_metrics_json(r))}</pre></details>",
     ]
     if r.notes:
@@ -158,6 +108,29 @@ def _section(run: LabRun) -> str:
 
 def _metrics_json(result: LabResult) -> str:
     return json.dumps(result.to_dict()["metrics"], indent=1)
+
+
+CLAIM_MARKS = {True: "✔", False: "✘", None: "–"}
+
+
+def claim_line(claim: dict) -> str:
+    """'✔ text', '✘ text (numbers)' or '– text (does not apply to these parameters)'."""
+    mark = CLAIM_MARKS[claim["holds"]]
+    numbers = ", ".join(f"{k} = {format_cell(v)}" for k, v in claim["numbers"].items())
+    if claim["holds"] is None:
+        numbers = "does not apply to these parameters"
+    return f"{mark} {claim['text']}" + (f" ({numbers})" if numbers else "")
+
+
+def _claims(claims: list[dict]) -> str:
+    if not claims:
+        return ""
+    items = "".join(
+        f"<li class={'ok' if c['holds'] else 'err' if c['holds'] is False else 'na'}>"
+        f"{_e(claim_line(c))}</li>"
+        for c in claims
+    )
+    return f"<h3>Claims</h3><ul class=claims>{items}</ul>"
 
 
 def _table(table) -> str:
@@ -192,5 +165,6 @@ _CSS = (
     "td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}"
     "th{background:#f3f3f3}td:first-child{text-align:left}img{max-width:100%}"
     "figure{margin:1rem 0}figcaption,.meta{color:#666;font-size:.9em}.err{color:#b00}"
-    "pre{background:#f6f6f6;padding:.5rem;overflow:auto}"
+    "pre{background:#f6f6f6;padding:.5rem;overflow:auto}.ok{color:#060}.na{color:#666}"
+    ".claims{list-style:none;padding-left:0}"
 )

@@ -1,7 +1,6 @@
 """Shared fixtures: torch as an optional oracle, and a clean engine state per test."""
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -35,27 +34,17 @@ def _engine_state():
 
 
 @pytest.fixture(scope="session")
-def book_dir():
-    """The folder holding d2l's timemachine.txt: $NABLAB_DATA_DIR, else ../shared/data
-    beside the checkout (as on the development and CI machines), else None."""
-    from nablab.data import text
+def quick_run(tmp_path_factory):
+    """quick_run(name) → the LabResult of that lab's quick variant (default parameters,
+    seed 0), run once per test session and shared by every test that asks for it."""
+    import nablab.labs as labs
 
-    for candidate in (
-        os.environ.get(text.DATA_DIR_ENV),
-        Path(__file__).resolve().parents[2] / "shared" / "data",
-    ):
-        if candidate and (Path(candidate) / text.TIME_MACHINE_FILE).is_file():
-            return Path(candidate)
-    return None
+    results = {}
 
+    def run(name):
+        if name not in results:
+            out = tmp_path_factory.mktemp(name)
+            results[name] = labs.run(name, quick=True, out=out)
+        return results[name]
 
-@pytest.fixture
-def time_machine_dir(book_dir, monkeypatch):
-    """Point $NABLAB_DATA_DIR at a local copy of The Time Machine, or skip (never download)."""
-    from nablab.data import text
-
-    found = book_dir
-    if found is None:
-        pytest.skip("timemachine.txt not available locally ($NABLAB_DATA_DIR or ../shared/data)")
-    monkeypatch.setenv(text.DATA_DIR_ENV, str(found))
-    return found
+    return run

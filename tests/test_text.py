@@ -1,4 +1,5 @@
-"""Tests for nablab.data.text: file lookup/download, tokenization, Vocab, samplers."""
+"""Tests for nablab.data.text: the bundled copy, file lookup/download, tokenization, Vocab,
+samplers."""
 
 import ast
 import hashlib
@@ -174,7 +175,9 @@ def test_module_imports_no_torch():
     assert modules <= {
         "__future__",
         "collections",
+        "gzip",
         "hashlib",
+        "importlib",
         "os",
         "re",
         "tempfile",
@@ -374,9 +377,50 @@ def test_seq_data_loader(use_random_iter):
 # ---------------------------------------------------------------- the real book
 
 
-def test_real_time_machine(monkeypatch, tmp_path, time_machine_dir):
-    root = time_machine_dir
+def test_bundled_copy_is_the_default_and_needs_no_network(isolated):
+    raw = time_machine()  # no root, no $NABLAB_DATA_DIR, no cache, no network
+    assert hashlib.sha1(raw.encode()).hexdigest() == text.TIME_MACHINE_SHA1
+    assert raw == text.bundled_time_machine()
+    assert not (isolated / "xdg").exists()  # nothing was downloaded or cached
+
+
+def test_data_dir_without_the_file_is_a_one_line_error(isolated, monkeypatch):
+    monkeypatch.setenv(text.DATA_DIR_ENV, str(isolated / "empty"))
+    with pytest.raises(text.DataUnavailableError) as e:
+        time_machine()
+    assert str(isolated / "empty") in str(e.value) and len(str(e.value).splitlines()) == 1
+
+
+def test_corrupt_file_is_a_data_error_and_a_value_error(isolated, monkeypatch):
+    _put(isolated / "env", SMALL)
+    monkeypatch.setenv(text.DATA_DIR_ENV, str(isolated / "env"))
+    with pytest.raises(text.DataCorruptError) as e:
+        time_machine()
+    assert isinstance(e.value, text.DataUnavailableError) and isinstance(e.value, ValueError)
+    assert "sha1 mismatch" in str(e.value) and len(str(e.value).splitlines()) == 1
+
+
+def test_corrupt_bundled_copy_is_detected(isolated, monkeypatch, tmp_path):
+    import gzip
+
+    (tmp_path / text.TIME_MACHINE_BUNDLED).write_bytes(gzip.compress(SMALL))
+    monkeypatch.setattr(text.resources, "files", lambda package: tmp_path)
+    with pytest.raises(text.DataCorruptError, match="sha1 mismatch"):
+        text.bundled_time_machine()
+    (tmp_path / text.TIME_MACHINE_BUNDLED).write_bytes(b"not gzip")
+    with pytest.raises(text.DataUnavailableError, match="cannot be read"):
+        text.bundled_time_machine()
+
+
+@pytest.mark.parametrize("where", ["bundled", "data dir"])
+def test_real_time_machine(monkeypatch, tmp_path, where):
     monkeypatch.setattr(text, "_fetch", lambda url: pytest.fail("must not download"))
+    if where == "bundled":
+        monkeypatch.delenv(text.DATA_DIR_ENV, raising=False)
+        root = None
+    else:  # a copy of the bundled text in a folder given as root=
+        root = tmp_path / "root"
+        _put(root, text.bundled_time_machine().encode())
     raw = time_machine(root=root, download=False)
     assert len(raw.encode()) == 178_979
     lines = read_time_machine_lines(raw)

@@ -15,9 +15,11 @@ from .synthetic import (
     xor,
 )
 from .text import (
+    DataCorruptError,
     DataUnavailableError,
     SeqDataLoader,
     Vocab,
+    bundled_time_machine,
     fetch_verified,
     load_corpus_time_machine,
     load_data_time_machine,

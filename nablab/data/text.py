@@ -5,15 +5,19 @@ Mirrors d2l 0.17 (chapter 8.2-8.3): ``read_time_machine``, ``tokenize``, ``Vocab
 and ``SeqDataLoader``. Pure Python + NumPy: token ids and batches are NumPy ``int64``
 arrays.
 
-The book file is never bundled: ``fetch_verified`` looks for it in ``root``, then
-``$NABLAB_DATA_DIR``, then the user cache (``$XDG_CACHE_HOME/nablab`` or
-``~/.cache/nablab``), and only if it is absent everywhere downloads it into the cache,
-checking its sha1 before anything is written.
+The book (public domain) ships with nablab, gzip-compressed (``timemachine.txt.gz``
+beside this module), so :func:`time_machine` works offline by default. ``root=`` or
+``$NABLAB_DATA_DIR`` name another folder holding ``timemachine.txt``; there
+``fetch_verified`` looks in that folder, then the user cache (``$XDG_CACHE_HOME/nablab``
+or ``~/.cache/nablab``), and downloads into the cache only when asked (``download=True``),
+checking its sha1 before anything is written. Every copy, the bundled one included, is
+sha1-checked; a missing or corrupt file is a one-line ``DataUnavailableError``.
 """
 
 from __future__ import annotations
 
 import collections
+import gzip
 import hashlib
 import os
 import re
@@ -21,6 +25,7 @@ import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +33,14 @@ import numpy as np
 from .. import random
 
 __all__ = [
+    "DataCorruptError",
     "DataUnavailableError",
     "DATA_DIR_ENV",
     "TIME_MACHINE_FILE",
     "TIME_MACHINE_SHA1",
     "TIME_MACHINE_URL",
     "SeqDataLoader",
+    "bundled_time_machine",
     "Vocab",
     "cache_dir",
     "fetch_verified",
@@ -50,6 +57,7 @@ DATA_DIR_ENV = "NABLAB_DATA_DIR"
 TIME_MACHINE_FILE = "timemachine.txt"
 TIME_MACHINE_URL = "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt"
 TIME_MACHINE_SHA1 = "090b5e7e70c295757f55df93cb0a180b9691891a"
+TIME_MACHINE_BUNDLED = "timemachine.txt.gz"  # package data of nablab.data
 
 Batch = tuple[np.ndarray, np.ndarray]
 
@@ -105,7 +113,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 class DataUnavailableError(FileNotFoundError):
-    """A data file is neither on disk nor downloadable here; the message says where to put it."""
+    """A data file is neither on disk nor downloadable here; the message (one line) says
+    where to put it."""
+
+
+class DataCorruptError(DataUnavailableError, ValueError):
+    """A data file is there but its sha1 is not the expected one (also a ValueError)."""
 
 
 def fetch_verified(
@@ -130,15 +143,15 @@ def fetch_verified(
         if path.is_file():
             actual = _sha1(path.read_bytes())
             if actual != sha1:
-                raise ValueError(
+                raise DataCorruptError(
                     f"{path}: sha1 mismatch (expected {sha1}, got {actual}); "
                     "delete or replace the file"
                 )
             return path
 
-    where = "\n".join(f"  - {directory}  ({label})" for label, directory in searched)
+    where = ", ".join(f"{directory} ({label})" for label, directory in searched)
     hint = (
-        f"Put {name} (sha1 {sha1}, from {url}) in one of:\n{where}\n"
+        f"Put {name} (sha1 {sha1}, from {url}) in one of: {where}; "
         f"or set ${DATA_DIR_ENV} to the directory that holds it"
     )
     if not download:
@@ -149,7 +162,7 @@ def fetch_verified(
         raise DataUnavailableError(f"could not download {name} from {url}: {e}. {hint}.") from e
     actual = _sha1(data)
     if actual != sha1:
-        raise ValueError(
+        raise DataCorruptError(
             f"download of {name} from {url}: sha1 mismatch (expected {sha1}, got {actual}); "
             "nothing was written"
         )
@@ -158,13 +171,36 @@ def fetch_verified(
     return target
 
 
-def time_machine(root: str | os.PathLike | None = None, download: bool = True) -> str:
+def time_machine(root: str | os.PathLike | None = None, download: bool = False) -> str:
     """The raw text of H. G. Wells' *The Time Machine* (d2l's file, 178,979 bytes).
 
-    Found or downloaded by :func:`fetch_verified` with ``TIME_MACHINE_SHA1``.
+    From ``root``, else ``$NABLAB_DATA_DIR`` (found, or downloaded with ``download=True``,
+    by :func:`fetch_verified`), else the copy bundled with nablab; each is checked against
+    ``TIME_MACHINE_SHA1``. Missing or corrupt: ``DataUnavailableError`` (one line).
     """
+    if root is None and not os.environ.get(DATA_DIR_ENV):
+        return bundled_time_machine()
     path = fetch_verified(TIME_MACHINE_FILE, TIME_MACHINE_URL, TIME_MACHINE_SHA1, root, download)
     return path.read_bytes().decode("utf-8")
+
+
+def bundled_time_machine() -> str:
+    """The text of the gzip-compressed copy shipped in the package, sha1-checked."""
+    source = resources.files(__package__) / TIME_MACHINE_BUNDLED
+    try:
+        data = gzip.decompress(source.read_bytes())
+    except (OSError, EOFError) as e:  # missing, unreadable or not gzip
+        raise DataUnavailableError(
+            f"the copy of {TIME_MACHINE_FILE} bundled with nablab ({source}) cannot be read: "
+            f"{e}; reinstall nablab or set ${DATA_DIR_ENV} to a folder holding the file"
+        ) from None
+    actual = _sha1(data)
+    if actual != TIME_MACHINE_SHA1:
+        raise DataCorruptError(
+            f"{source}: sha1 mismatch (expected {TIME_MACHINE_SHA1}, got {actual}); "
+            "reinstall nablab"
+        )
+    return data.decode("utf-8")
 
 
 # --------------------------------------------------------------------------- tokens

@@ -14,9 +14,6 @@ The chain rule, with δ for ∂L/∂(pre-activation):
 
 On nablab the weights are two matrices, W_h = [[w₁, w₃], [w₂, w₄]] and
 W_o = [[w₅, w₇], [w₆, w₈]], and the network is o = σ(W_o σ(W_h x)).
-
-``config.iterations`` sets the number of gradient-descent rounds of every training run
-(default the seed's 1000; quick 250); the number of random inits stays on ``config.quick``.
 """
 
 from __future__ import annotations
@@ -25,16 +22,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import exp, float64, nn, optim, relu, sigmoid, tensor
+from .. import exp, float64, nn, optim, tensor
 from ..nn import functional as F
 from ..viz import curves
-from .base import LabConfig, LabResult, Table, register, track
+from .base import Table
+from .declaration import Claim, Outcome, lab
+from .params import Param, ParameterError
+from .recipes import ACTIVATION_NAMES, activation
+from .training import train as train_loop
 
 X = np.array([0.5, 0.3])
 Y = np.array([0.23, -0.07])
-W0 = np.array([0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8])
+W0 = [0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8]
 NAMES = [f"w{i}" for i in range(1, 9)]
-ROUNDS = 1000  # the seed's NumPy training
 LOSS_FLOOR = 0.5 * Y[1] ** 2  # σ > 0 > y₂: o₂ → 0 is the best a sigmoid can do
 
 
@@ -59,17 +59,9 @@ def hand_gradients(w: np.ndarray) -> np.ndarray:
     d_h1 = (d_o1 * w[4] + d_o2 * w[5]) * h1 * (1 - h1)
     d_h2 = (d_o1 * w[6] + d_o2 * w[7]) * h2 * (1 - h2)
     return np.array(
-        [
-            d_h1 * X[0],
-            d_h2 * X[0],
-            d_h1 * X[1],
-            d_h2 * X[1],
-            d_o1 * h1,
-            d_o2 * h1,
-            d_o1 * h2,
-            d_o2 * h2,
-        ]
-    )
+        [d_h1 * X[0], d_h2 * X[0], d_h1 * X[1], d_h2 * X[1], d_o1 * h1, d_o2 * h1, d_o1 * h2,
+         d_o2 * h2]
+    )  # fmt: skip
 
 
 def seed_numpy_gradients(w: np.ndarray) -> np.ndarray:
@@ -103,21 +95,21 @@ def hand_sigmoid(z):
     return 1 / (1 + exp(-z))
 
 
+HALF_SSE, MSE_MODULE, SEED_SUM, CROSS_ENTROPY = (
+    "½ Σ (o − y)²", "nn.MSELoss()(o, y)", "MSELoss(o₁, y₁) + MSELoss(o₂, y₂)",
+    "CrossEntropyLoss (targets 0.23, −0.07)",
+)  # fmt: skip
 LOSSES = {
-    "½ Σ (o − y)²": lambda o, y: 0.5 * F.mse_loss(o, y, reduction="sum"),
-    "nn.MSELoss()(o, y)": lambda o, y: nn.MSELoss()(o, y),
-    "MSELoss(o₁, y₁) + MSELoss(o₂, y₂)": lambda o, y: (
-        nn.MSELoss()(o[0:1], y[0:1]) + nn.MSELoss()(o[1:2], y[1:2])
-    ),
-    "CrossEntropyLoss (targets 0.23, −0.07)": lambda o, y: nn.CrossEntropyLoss()(
-        o.reshape(1, 2), y.reshape(1, 2)
-    ),
+    HALF_SSE: lambda o, y: 0.5 * F.mse_loss(o, y, reduction="sum"),
+    MSE_MODULE: lambda o, y: nn.MSELoss()(o, y),
+    SEED_SUM: lambda o, y: nn.MSELoss()(o[0:1], y[0:1]) + nn.MSELoss()(o[1:2], y[1:2]),
+    CROSS_ENTROPY: lambda o, y: nn.CrossEntropyLoss()(o.reshape(1, 2), y.reshape(1, 2)),
 }
-HALF_SSE = "½ Σ (o − y)²"
 
 
 @dataclass
 class Run:
+    step: float
     losses: np.ndarray  # (rounds,) loss before each update
     grads: np.ndarray  # (rounds, 8) ∂L/∂w₁…w₈ of each round
     hidden: np.ndarray  # (rounds, 2) h₁, h₂ of each round
@@ -125,23 +117,34 @@ class Run:
     weights: np.ndarray  # (8,) after the last update
 
 
-def train(w0, step, rounds, activation=sigmoid, loss=HALF_SSE, config=None, label="") -> Run:
-    """Gradient descent w ← w − step·∂L/∂w on nablab (optim.SGD), recording every round."""
+def train(w0, step, rounds, ctx, label="", act="sigmoid", loss=HALF_SSE) -> Run:
+    """Gradient descent w ← w − step·∂L/∂w on nablab (optim.SGD), recording every round;
+    ``act`` is an activation's name or a function of a Tensor."""
+    f = act if callable(act) else activation(act)
     params = to_matrices(np.asarray(w0, dtype=float))
     x, y = tensor(X, dtype=float64), tensor(Y, dtype=float64)
     optimizer = optim.SGD(params, lr=step)
-    losses, grads, hidden = np.empty(rounds), np.empty((rounds, 8)), np.empty((rounds, 2))
-    steps = range(rounds) if config is None else track(range(rounds), rounds, label, config)
-    for r in steps:
-        h = activation(params[0] @ x)
-        value = LOSSES[loss](activation(params[1] @ h), y)
+    grads, hidden = [], []
+
+    def one_round(r):
+        h = f(params[0] @ x)
+        value = LOSSES[loss](f(params[1] @ h), y)
         optimizer.zero_grad()
         value.backward()
-        losses[r], hidden[r] = value.item(), h.data
-        grads[r] = to_vector(params[0].grad.data, params[1].grad.data)
+        hidden.append(h.data.copy())
+        grads.append(to_vector(params[0].grad.data, params[1].grad.data))
         optimizer.step()
-    outputs = activation(params[1] @ activation(params[0] @ x)).data
-    return Run(losses, grads, hidden, outputs, to_vector(params[0].data, params[1].data))
+        return value
+
+    losses = train_loop(one_round, rounds, ctx, label, stop_when_not_finite=False).array()
+    outputs = f(params[1] @ f(params[0] @ x)).data
+    weights = to_vector(params[0].data, params[1].data)
+    return Run(step, losses, np.array(grads), np.array(hidden), outputs, weights)
+
+
+def at(run: Run, r: int) -> float | None:
+    """The loss before round r (after the last round for r = −1), None past the run."""
+    return float(run.losses[r]) if r < len(run.losses) else None
 
 
 def torch_gradients(w: np.ndarray) -> np.ndarray | None:
@@ -159,238 +162,238 @@ def torch_gradients(w: np.ndarray) -> np.ndarray | None:
     return np.array([v.grad.item() for v in ws])
 
 
-def at(losses: np.ndarray, r: int) -> float | None:
-    return float(losses[r]) if r < len(losses) else None
+def _below(key, limit):
+    """A check: the difference ``gaps[key]`` is below ``limit`` (None where it was not run)."""
+
+    def check(m, p):
+        gap = m["gaps"][key]
+        return None if gap is None else (gap < limit, {key: gap})
+
+    return check
 
 
-@register(
+def _steps_ordered(m, p):
+    finals = {f"step {s:g}": m["final_loss"][f"step {s:g}"] for s in sorted(set(p.steps))}
+    return bool(np.all(np.diff(list(finals.values())) < 0)), finals
+
+
+def _still_falls(m, p):
+    return None if p.rounds <= 200 else all(m["loss_200_below_loss_50"].values())
+
+
+def _relu_dead_units(m, p):
+    frozen = m["relu_frozen_weights"]
+    return None if p.activation != "relu" else (len(frozen) > 0, {"frozen weights": len(frozen)})
+
+
+def _zero_init_stuck(m, p):
+    if float(activation(p.activation)(tensor(0.0, dtype=float64)).item()) != 0:
+        return None  # act(0) ≠ 0: the hidden units are not all 0
+    return m["zero_init_act_all_gradients_zero"]
+
+
+def _zero_init_symmetric(m, p):
+    first, later = m["zero_init_w1_w4_max_abs_grad"]
+    holds = first == 0 and m["zero_init_hidden_units_equal"] and (later is None or later > 0)
+    return holds, {"first round": first, "later rounds": later or 0.0}
+
+
+def answer(m: dict, p) -> str:
+    f, o = m["forward"], m["variant_outputs"]
+    finals = ", ".join(f"{v:.5f} ({k})" for k, v in m["final_loss"].items())
+    return (
+        f"At the given weights o₁ = {f['o1']:.5f}, o₂ = {f['o2']:.5f}, L = {f['L']:.5f}; the "
+        f"three gradients agree to {m['gaps']['three ways']:.1e} while the seed's NumPy "
+        f"formula is off by up to {m['seed_formula_max_error']:.4f} (wrong sign for "
+        f"{', '.join(m['seed_formula_wrong_sign']) or 'none'}). After {p.rounds} rounds the "
+        f"loss is {finals}, against the floor {LOSS_FLOOR:.5f}. With {p.activation} in place "
+        f"of the sigmoid, o = ({o[0]:.4f}, {o[1]:.4f}) and the loss ends at "
+        f"{m['variant_final_loss']:.5f}; the seed's cross-entropy reaches "
+        f"{m['cross_entropy_min']:.4f}."
+    )
+
+
+@lab(
     "backprop-by-hand",
     summary="Back-propagation by hand on the 2-2-2 sigmoid net: formulas vs autodiff vs PyTorch",
     source="seeds/003",
+    question=(
+        "Do the hand-derived back-propagation formulas give the same gradients as autodiff, "
+        "and how do step size, activation, loss and initialisation change the training?"
+    ),
+    setting=lambda m, p: (
+        "seeds/003's network: x = (0.5, 0.3), y = (0.23, −0.07), hidden and output layers "
+        "of two sigmoid units without biases, L = ½(o₁−y₁)² + ½(o₂−y₂)², weights w₁…w₈ = "
+        f"{', '.join(f'{w:g}' for w in p.weights)}, float64. Gradient descent for {p.rounds} "
+        f"rounds with steps {', '.join(f'{s:g}' for s in p.steps)} (the seed's NumPy code "
+        f"uses 5, its PyTorch code 1); the variants use step {p.step:g}, and the activation "
+        f"variant {p.activation}. {p.random_inits} random inits draw w from U(0, 1) "
+        "(torch.rand, as in the seed)."
+    ),
+    params=[
+        Param("rounds", 1000, "gradient-descent rounds of every run", quick=250, min=1),
+        Param("steps", [5.0, 1.0, 0.5, 2.0], "step sizes compared", min=0, min_open=True),
+        Param("step", 1.0, "step size of the variants", min=0, min_open=True),
+        Param("weights", W0, "initial w₁…w₈ (8 numbers)"),
+        Param("activation", "relu", "the variant's activation", choices=ACTIVATION_NAMES),
+        Param("random_inits", 5, "runs from U(0, 1) inits", quick=2, min=0, max=100),
+    ],
+    length="rounds",
+    claims=[
+        Claim(
+            "The hand-derived gradients, nablab's autodiff and PyTorch's (where installed) "
+            "agree to 1e-10",
+            _below("three ways", 1e-10),
+        ),
+        Claim(
+            "The seed's NumPy formula for w₁…w₄ is wrong (off by over 1e-3); its w₅…w₈ are right",
+            lambda m, p: (
+                m["seed_formula_error"][0] > 1e-3 and m["seed_formula_error"][1] == 0,
+                {"w1…w4": m["seed_formula_error"][0]},
+            ),
+        ),
+        Claim("The larger the step, the lower the loss after {rounds} rounds", _steps_ordered),
+        Claim(
+            "No run passes the floor ½·0.07² = 0.00245 that a sigmoid output cannot go below "
+            "(y₂ = −0.07 < 0)",
+            lambda m, p: (m["lowest_half_sse"] > LOSS_FLOOR, {"lowest": m["lowest_half_sse"]}),
+        ),
+        Claim(
+            "Unlike the seed's 'converged at round 50', the loss still falls between rounds 50 "
+            "and 200 at every step size",
+            _still_falls,
+        ),
+        Claim(
+            "The sigmoid written by hand gives the library's run up to rounding (< 1e-12)",
+            _below("hand vs library σ", 1e-12),
+        ),
+        Claim(
+            "nn.MSELoss on the 2-vector is ½Σ(o − y)² (the seed's L) to rounding",
+            _below("nn.MSELoss vs L", 1e-15),
+        ),
+        Claim(
+            "The seed's two MSELoss calls double the gradient: step {step:g} with them is step "
+            "2·{step:g} with L",
+            _below("2 × MSELoss vs L at 2·step", 1e-12),
+        ),
+        Claim(
+            "The seed's cross-entropy with a negative target goes below 0",
+            lambda m, p: (m["cross_entropy_min"] < 0, {"minimum": m["cross_entropy_min"]}),
+        ),
+        Claim(
+            "All-zero init: ∂L/∂w₁…w₄ are exactly 0 in the first round only, and the two hidden "
+            "units stay equal in every round — symmetry, not vanishing",
+            _zero_init_symmetric,
+        ),
+        Claim(
+            "With ReLU from the given weights, units with a negative pre-activation output 0 "
+            "for good: some weights never move",
+            _relu_dead_units,
+        ),
+        Claim(
+            "With {activation} (act(0) = 0) the all-zero init is a dead end: every gradient is "
+            "exactly 0 in every round",
+            _zero_init_stuck,
+        ),
+    ],
+    answer=answer,
 )
-def run(config: LabConfig) -> LabResult:
-    rounds = config.steps(full=ROUNDS, quick=250)
-    forward = hand_forward(W0)
-    by_hand, seed_formula = hand_gradients(W0), seed_numpy_gradients(W0)
-    by_nablab = train(W0, step=0.0, rounds=1).grads[0]
-    by_torch = torch_gradients(W0)
-    computed = [by_hand, by_nablab] + ([by_torch] if by_torch is not None else [])
-    three_way_gap = float(max(np.abs(a - b).max() for a in computed for b in computed))
+def experiment(p, ctx) -> Outcome:
+    if len(p.weights) != 8:
+        raise ParameterError(f"weights expects 8 numbers w₁…w₈, got {len(p.weights)}")
+    w0 = np.array(p.weights)
+    by_hand, seed_formula = hand_gradients(w0), seed_numpy_gradients(w0)
+    by_nablab, by_torch = train(w0, 0.0, 1, ctx).grads[0], torch_gradients(w0)
+    computed = np.stack([by_hand, by_nablab] + ([by_torch] if by_torch is not None else []))
+    spread = np.ptp(computed, axis=0)  # the largest difference between two of the methods
 
-    runs: dict[str, tuple[float, Run]] = {}
+    runs: dict[str, Run] = {}
 
-    def add(name, step, w0=W0, **kwargs):
-        runs[name] = (step, train(w0, step, rounds, config=config, label=name, **kwargs))
+    def add(name, step, w=w0, **kwargs):
+        runs[name] = train(w, step, p.rounds, ctx, name, **kwargs)
 
-    for step in (5.0, 1.0, 0.5, 2.0):
+    for step in dict.fromkeys([*p.steps, p.step]):
         add(f"step {step:g}", step)
-    add("hand σ = 1/(1+e⁻ᶻ)", 5.0, activation=hand_sigmoid)
-    add("ReLU", 1.0, activation=relu)
-    add("nn.MSELoss", 1.0, loss="nn.MSELoss()(o, y)")
-    add("seed's 2 × MSELoss", 1.0, loss=list(LOSSES)[2])
-    add("cross-entropy", 1.0, loss=list(LOSSES)[3])
-    rng = config.rng()
-    random_inits = 2 if config.quick else 5
-    for k in range(random_inits):
-        add(f"U(0,1) init #{k}", 1.0, w0=rng.random(8))
-    add("zero init", 1.0, w0=np.zeros(8))
-    add("zero init, ReLU", 1.0, w0=np.zeros(8), activation=relu)
+    add("hand σ = 1/(1+e⁻ᶻ)", p.step, act=hand_sigmoid)
+    add(p.activation, p.step, act=p.activation)
+    add("nn.MSELoss", p.step, loss=MSE_MODULE)
+    add("seed's 2 × MSELoss", p.step, loss=SEED_SUM)
+    add("cross-entropy", p.step, loss=CROSS_ENTROPY)
+    for k in range(p.random_inits):
+        add(f"U(0,1) init #{k}", p.step, w=ctx.rng.random(8))
+    add("zero init", p.step, w=np.zeros(8))
+    add(f"zero init, {p.activation}", p.step, w=np.zeros(8), act=p.activation)
 
-    main = runs["step 5"][1]
-    hand_sig = runs["hand σ = 1/(1+e⁻ᶻ)"][1]
-    sigmoid_gap = float(np.abs(main.losses - hand_sig.losses).max())
-    mse_module_gap = float(np.abs(runs["step 1"][1].losses - runs["nn.MSELoss"][1].losses).max())
-    seed_sum = runs["seed's 2 × MSELoss"][1]
-    seed_sum_vs_step2 = float(np.abs(seed_sum.weights - runs["step 2"][1].weights).max())
-    ce = runs["cross-entropy"][1]
-    zero = runs["zero init"][1]
-    zero_relu = runs["zero init, ReLU"][1]
-    zero_first_grads = float(np.abs(zero.grads[0, :4]).max())
-    zero_later_grads = float(np.abs(zero.grads[1:, :4]).max()) if rounds > 1 else None
-    hidden_equal = bool(
-        np.array_equal(zero.hidden[:, 0], zero.hidden[:, 1])
-        and np.array_equal(zero.grads[:, 0], zero.grads[:, 1])
-        and np.array_equal(zero.grads[:, 2], zero.grads[:, 3])
-    )
-    relu_zero_stuck = bool(np.all(zero_relu.grads == 0))
-    ce_negative_from = np.flatnonzero(ce.losses < 0)
-    step_runs = [runs[f"step {s:g}"][1] for s in (0.5, 1, 2, 5)]
-    if rounds <= 200:
-        convergence = f"only {rounds} rounds were run, so rounds 50 and 200 are not compared."
-    elif all(r.losses[200] < r.losses[50] for r in step_runs):
-        convergence = (
-            "the loss still falls between rounds 50 and 200 at every step size (training "
-            "table), toward that floor."
-        )
-    else:
-        convergence = (
-            "the loss is flat between rounds 50 and 200 for some step size (training "
-            "table), toward that floor."
-        )
-    relu_run = runs["ReLU"][1]
-    relu_frozen = [NAMES[i] for i in range(8) if np.all(relu_run.grads[:, i] == 0)]
-
-    figures = [
-        curves(
-            {
-                **{n: runs[n][1].losses for n in ("step 0.5", "step 1", "step 2", "step 5")},
-                f"floor ½·0.07² = {LOSS_FLOOR:.5f}": np.full(rounds, LOSS_FLOOR),
-            },
-            config.out / "backprop_steps.png",
-            logy=True,
-            xlabel="round",
-            title="L = ½Σ(o − y)² by step size, from the given weights",
-        ),
-        curves(
-            {
-                name: runs[name][1].losses
-                for name in ("step 1", "ReLU", "zero init", "zero init, ReLU")
-                + tuple(f"U(0,1) init #{k}" for k in range(random_inits))
-            },
-            config.out / "backprop_variants.png",
-            logy=True,
-            xlabel="round",
-            title="Variants at step 1 (loss ½Σ(o − y)²)",
-        ),
-        curves(
-            {"CrossEntropyLoss(softmax(o₁, o₂), [0.23, −0.07])": ce.losses},
-            config.out / "backprop_cross_entropy.png",
-            xlabel="round",
-            ylabel="cross-entropy",
-            title="Cross-entropy with a negative 'probability' target goes below 0",
-        ),
-    ]
-
-    forward_rows = [[k, v] for k, v in forward.items()]
-    flipped = [NAMES[i] for i in range(8) if np.sign(seed_formula[i]) != np.sign(by_hand[i])]
-    gradient_rows = [
-        [
-            NAMES[i],
-            by_hand[i],
-            by_nablab[i],
-            None if by_torch is None else by_torch[i],
-            float(max(abs(a[i] - b[i]) for a in computed for b in computed)),
-            seed_formula[i],
-        ]
-        for i in range(8)
-    ]
-    training_rows = [
-        [
-            name,
-            step,
-            float(r.losses[0]),
-            at(r.losses, 50),
-            at(r.losses, 200),
-            float(r.losses[-1]),
-            float(r.outputs[0]),
-            float(r.outputs[1]),
-        ]
-        for name, (step, r) in runs.items()
-    ]
-    step_finals = {
-        n: float(runs[n][1].losses[-1]) for n in ("step 0.5", "step 1", "step 2", "step 5")
-    }
-    steps_ordered = bool(np.all(np.diff(list(step_finals.values())) < 0))
-    answer = (
-        f"At the given weights o₁ = {forward['o1']:.5f}, o₂ = {forward['o2']:.5f}, "
-        f"L = {forward['L']:.5f}. The hand-derived gradients, nablab's autodiff"
-        + (" and PyTorch's" if by_torch is not None else "")
-        + f" agree to {three_way_gap:.1e}. The seed's NumPy formula for w₁…w₄ is wrong "
-        f"(off by up to {np.abs(seed_formula - by_hand)[:4].max():.4f}, with the wrong sign "
-        f"for {', '.join(flipped) or 'none'}); its w₅…w₈ are right. "
-        f"After {rounds} rounds the loss is "
-        + ", ".join(f"{v:.5f} ({k})" for k, v in step_finals.items())
-        + (": the larger the step, the closer to" if steps_ordered else ": all approach")
-        + f" the floor {LOSS_FLOOR:.5f} that a sigmoid output "
-        f"cannot pass, since y₂ = −0.07 < 0. All-zero init: ∂L/∂w₁…w₄ are exactly 0 in the "
-        "first round (w₅…w₈ = 0 stop the backward signal)"
-        + (
-            f", then non-zero (up to {zero_later_grads:.4f}) but "
-            if zero_later_grads is not None
-            else " (the only round run), and "
-        )
-        + (
-            "always equal for the two hidden units: h₁ = h₂ in every round"
-            if hidden_equal
-            else "NOT equal"
-        )
-        + " — symmetry, not vanishing. With ReLU from the given weights h₂ and o₂ start "
-        "with negative pre-activations and output 0 for good: "
-        + (", ".join(relu_frozen) or "no weight")
-        + f" never move, o₁ alone fits y₁ (o₁ = {relu_run.outputs[0]:.4f}) and the loss ends at "
-        f"{relu_run.losses[-1]:.5f}. "
-        + (
-            "With ReLU the zero init is a dead end: every gradient is exactly 0 in every round."
-            if relu_zero_stuck
-            else "With ReLU the zero init trains."
-        )
-    )
-    overridden = (
-        [f"iterations overridden: {rounds} rounds instead of the seed's {ROUNDS:,}."]
-        if config.iterations not in (None, ROUNDS)
-        else []
-    )
-    return LabResult(
-        question=(
-            "Do the hand-derived back-propagation formulas give the same gradients as autodiff, "
-            "and how do step size, activation, loss and initialisation change the training?"
-        ),
-        setting=(
-            "seeds/003's network: x = (0.5, 0.3), y = (0.23, −0.07), hidden and output layers "
-            "of two sigmoid units without biases, L = ½(o₁−y₁)² + ½(o₂−y₂)², weights w₁…w₈ = "
-            "0.2, −0.4, 0.5, 0.6, 0.1, −0.5, −0.3, 0.8, float64. Gradient descent for "
-            f"{rounds} rounds with step 5 (the seed's NumPy code), 1 (its PyTorch code), 0.5 "
-            "and 2; the variants use step 1 unless named. Random inits draw w from U(0, 1) "
-            "(torch.rand, as in the seed)."
-        ),
-        tables=[
-            Table(
-                "Forward pass at the given weights",
-                ["quantity", "value"],
-                forward_rows,
-            ),
-            Table(
-                "∂L/∂w three ways (and the seed's NumPy formula)",
-                [
-                    "weight",
-                    "hand formulas (NumPy)",
-                    "nablab autodiff",
-                    "PyTorch",
-                    "max |difference|",
-                    "seed's NumPy formula",
-                ],
-                gradient_rows,
-            ),
-            Table(
-                f"Training runs ({rounds} rounds; loss before round 0, 50, 200 and after the last)",
-                ["run", "step", "L₀", "L₅₀", "L₂₀₀", "L end", "o1", "o2"],
-                training_rows,
-            ),
-        ],
-        figures=figures,
-        answer=answer,
-        metrics={
-            "forward": forward,
-            "grad_hand": by_hand,
-            "grad_nablab": by_nablab,
-            "grad_torch": by_torch,
-            "three_way_max_difference": three_way_gap,
-            "seed_formula_max_error": float(np.abs(seed_formula - by_hand).max()),
-            "final_loss": step_finals,
-            "hand_vs_library_sigmoid_max_loss_difference": sigmoid_gap,
-            "mse_module_vs_half_sse_max_difference": mse_module_gap,
-            "seed_mse_sum_step1_vs_half_sse_step2_max_weight_difference": seed_sum_vs_step2,
-            "cross_entropy_min": float(ce.losses.min()),
-            "cross_entropy_first_negative_round": int(ce_negative_from[0])
-            if ce_negative_from.size
-            else None,
-            "zero_init_first_round_w1_w4_max_abs_grad": zero_first_grads,
-            "zero_init_later_w1_w4_max_abs_grad": zero_later_grads,
-            "zero_init_hidden_units_equal": hidden_equal,
-            "zero_init_relu_all_gradients_zero": relu_zero_stuck,
-            "relu_frozen_weights": relu_frozen,
-            "rounds": rounds,
+    reference, zero, variant = runs[f"step {p.step:g}"], runs["zero init"], runs[p.activation]
+    double = runs.get(f"step {2 * p.step:g}")
+    by_step = {f"step {s:g}": runs[f"step {s:g}"] for s in p.steps}
+    half_sse = [r for n, r in runs.items() if n.startswith(("step", "U(0,1)", "hand", "zero"))]
+    error = np.abs(seed_formula - by_hand)
+    metrics = {
+        "forward": hand_forward(w0),
+        "grad_hand": by_hand,
+        "grad_nablab": by_nablab,
+        "grad_torch": by_torch,
+        "gaps": {
+            "three ways": spread.max(),
+            "hand vs library σ": np.abs(reference.losses - runs["hand σ = 1/(1+e⁻ᶻ)"].losses).max(),
+            "nn.MSELoss vs L": np.abs(reference.losses - runs["nn.MSELoss"].losses).max(),
+            "2 × MSELoss vs L at 2·step": None if double is None
+            else np.abs(runs["seed's 2 × MSELoss"].weights - double.weights).max(),
         },
+        "seed_formula_max_error": error.max(),
+        "seed_formula_error": [error[:4].max(), error[4:].max()],  # w₁…w₄, w₅…w₈
+        "seed_formula_wrong_sign": [n for n, e in zip(NAMES, seed_formula * by_hand) if e < 0],
+        "final_loss": {n: r.losses[-1] for n, r in by_step.items()},
+        "loss_200_below_loss_50": {n: p.rounds > 200 and at(r, 200) < at(r, 50)
+                                   for n, r in by_step.items()},
+        "lowest_half_sse": min(r.losses.min() for r in half_sse),
+        "cross_entropy_min": runs["cross-entropy"].losses.min(),
+        "zero_init_w1_w4_max_abs_grad": [np.abs(zero.grads[0, :4]).max(),  # first round, later
+                                         np.abs(zero.grads[1:, :4]).max() if p.rounds > 1
+                                         else None],
+        "zero_init_hidden_units_equal": np.array_equal(zero.hidden[:, 0], zero.hidden[:, 1])
+        and np.array_equal(zero.grads[:, [0, 2]], zero.grads[:, [1, 3]]),
+        "zero_init_act_all_gradients_zero": not runs[f"zero init, {p.activation}"].grads.any(),
+        "relu_frozen_weights": [n for n, g in zip(NAMES, variant.grads.T) if np.all(g == 0)],
+        "variant_outputs": variant.outputs,
+        "variant_final_loss": variant.losses[-1],
+    }  # fmt: skip
+
+    steps = {n: by_step[n].losses for n in sorted(by_step, key=lambda n: by_step[n].step)}
+    floor = {f"floor ½·0.07² = {LOSS_FLOOR:.5f}": np.full(p.rounds, LOSS_FLOOR)}
+    variants = [
+        f"step {p.step:g}",
+        p.activation,
+        *(n for n in runs if n.startswith(("zero", "U("))),
+    ]
+    figures = [
+        curves({**steps, **floor}, ctx.out / "backprop_steps.png", logy=True, xlabel="round",
+               title="L = ½Σ(o − y)² by step size, from the given weights"),
+        curves({n: runs[n].losses for n in variants}, ctx.out / "backprop_variants.png", logy=True,
+               xlabel="round", title=f"Variants at step {p.step:g} (loss ½Σ(o − y)²)"),
+        curves({"CrossEntropyLoss(softmax(o₁, o₂), [0.23, −0.07])": runs["cross-entropy"].losses},
+               ctx.out / "backprop_cross_entropy.png", xlabel="round", ylabel="cross-entropy",
+               title="Cross-entropy with a negative 'probability' target goes below 0"),
+    ]  # fmt: skip
+    torch_column = by_torch if by_torch is not None else [None] * 8
+    tables = [
+        Table("Forward pass at the given weights", ["quantity", "value"],
+              [list(kv) for kv in metrics["forward"].items()]),
+        Table("∂L/∂w three ways (and the seed's NumPy formula)",
+              ["weight", "hand formulas (NumPy)", "nablab autodiff", "PyTorch",
+               "max |difference|", "seed's NumPy formula"],
+              [list(r) for r in zip(NAMES, by_hand, by_nablab, torch_column, spread,
+                                    seed_formula)]),
+        Table(f"Training runs ({p.rounds} rounds; loss before round 0, 50, 200 and after the "
+              "last)", ["run", "step", "L₀", "L₅₀", "L₂₀₀", "L end", "o1", "o2"],
+              [[name, r.step, *(at(r, i) for i in (0, 50, 200, -1)), *r.outputs]
+               for name, r in runs.items()]),
+    ]  # fmt: skip
+    return Outcome(
+        tables=tables,
+        figures=figures,
+        metrics=metrics,
         notes=[
             "The seed's NumPy back_propagate computes d_w1 = (d_w5 + d_w6)·h1(1−h1)·x1, i.e. "
             "(δ_o1 + δ_o2)·h1 where the chain rule needs δ_o1·w5 + δ_o2·w6 (and likewise for "
@@ -398,29 +401,27 @@ def run(config: LabConfig) -> LabResult:
             "NumPy training is not gradient descent on L. Its PyTorch version is right.",
             "y₂ = −0.07 is outside the sigmoid's range: L cannot go below ½·0.07² = "
             f"{LOSS_FLOOR:.5f}. The seed reports that for steps 0.5 and 2 the error and the "
-            "weights are the same at rounds 50 and 200 (converged); here " + convergence,
+            "weights are the same at rounds 50 and 200 (converged); compare the columns L₅₀ "
+            "and L₂₀₀ of the training table.",
             "nn.MSELoss on the 2-vector is the mean, ½Σ(o − y)², exactly the seed's L. The "
             "seed's variant adds two MSELoss calls, Σ(o − y)² = 2L: its gradients are doubled, "
-            "so step 1 with it is step 2 with L (largest weight difference after "
-            f"{rounds} rounds: {seed_sum_vs_step2:.1e}). The seed's 'MSELoss does worse than "
+            "so step 1 with it is step 2 with L. The seed's 'MSELoss does worse than "
             "NumPy' compares this effective step 2 with its NumPy run's step 5 (and that "
             "run's wrong w1…w4 gradients).",
             "The seed's cross-entropy variant feeds the sigmoid outputs as logits and "
             "(0.23, −0.07) as class probabilities. Those are not probabilities (negative, sum "
             "0.16), so −Σ q_c ln softmax(o)_c is not a cross-entropy: its +0.07·ln p₂ term "
-            "rewards p₂ → 0 and the loss goes negative (minimum here "
-            f"{ce.losses.min():.4f}); its minimum says nothing about fitting y. A softmax of the "
-            "output does not fix the target.",
+            "rewards p₂ → 0 and the loss goes negative; its minimum says nothing about fitting "
+            "y. A softmax of the output does not fix the target.",
             "The seed calls the all-zero init's behaviour 'vanishing gradients'. With sigmoid "
-            "the hidden-layer gradients are 0 only in the first round; after that both hidden "
-            "units receive identical updates and stay identical forever (symmetry). With "
-            "ReLU (whose derivative at 0 is taken as 0, as in PyTorch) every unit outputs 0 and "
-            "every gradient is 0 in every round — a stationary point, not vanishing.",
+            "the hidden-layer gradients are 0 only in the first round (w₅…w₈ = 0 stop the "
+            "backward signal); after that both hidden units receive identical updates and stay "
+            "identical forever (symmetry). With ReLU (whose derivative at 0 is taken as 0, as "
+            "in PyTorch) every unit outputs 0 and every gradient is 0 in every round — a "
+            "stationary point, not vanishing.",
             "The seed's random-init listing also switches to ReLU, cross-entropy and step 2, "
             "so its comparison changes four things at once; the lab changes only the init.",
-            "Replacing the hand-written sigmoid by the library's changes nothing but rounding "
-            f"(largest loss difference over the run {sigmoid_gap:.1e}); the seed's claim of a "
-            "speed-up is not measured here.",
-        ]
-        + overridden,
+            "Replacing the hand-written sigmoid by the library's changes nothing but rounding; "
+            "the seed's claim of a speed-up is not measured here.",
+        ],
     )

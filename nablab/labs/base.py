@@ -1,25 +1,14 @@
-"""The lab framework: a lab is a function ``run(config) -> LabResult`` registered under a name.
+"""What every lab shares: tables, the result of a run, a progress bar, an atomic write.
 
-A lab module (``nablab/labs/xor_relu.py`` for the lab ``xor-relu``) looks like::
-
-    from nablab.labs.base import LabConfig, LabResult, Table, register, track
-
-    @register("xor-relu", summary="Can a 2-2-1 ReLU net learn XOR?", source="seeds/000 ex. 1")
-    def run(config: LabConfig) -> LabResult:
-        rng = config.rng()
-        for epoch in track(range(epochs), total=epochs, description="training", config=config):
-            ...
-        return LabResult(question=..., setting=..., tables=[Table(...)],
-                         figures=[config.out / "x.png"], answer=..., metrics={"accuracy": acc})
-
-``nablab run xor-relu`` (nablab/cli.py) creates ``config.out``, runs the lab, prints its tables and
-writes ``results.json``; ``nablab report`` runs every registered lab into one HTML page.
+A lab is declared in its own module (see declaration.py) and executed by runner.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, is_dataclass
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,50 +16,40 @@ import numpy as np
 
 
 @dataclass
-class LabConfig:
-    """How to run a lab: ``quick`` is the fast variant the tests run; figures go into ``out``."""
-
-    seed: int = 0
-    quick: bool = False
-    out: Path = Path("runs")
-    progress: bool = True
-    iterations: int | None = None  # overrides the lab's main training length when given
-
-    def __post_init__(self) -> None:
-        if self.iterations is not None and (
-            isinstance(self.iterations, bool)
-            or not isinstance(self.iterations, int)
-            or self.iterations < 1
-        ):
-            raise ValueError(f"iterations must be a positive integer, got {self.iterations!r}")
-
-    def steps(self, full: int, quick: int) -> int:
-        """The lab's main training length (epochs or steps): ``iterations`` if given, else
-        ``quick`` for the quick variant or ``full``."""
-        if self.iterations is not None:
-            return self.iterations
-        return quick if self.quick else full
-
-    def rng(self) -> np.random.Generator:
-        """A fresh NumPy generator seeded with ``seed``: the same config gives the same draws."""
-        return np.random.default_rng(self.seed)
-
-
-@dataclass
 class Table:
-    """A table of results; cells are str, int, float or None (printed as an empty cell)."""
+    """A table of results; cells are str, int, float or None (printed as an empty cell).
+
+    ``name`` is how a lab's published figures find the table (default: its title)."""
 
     title: str
     columns: list[str]
     rows: list[list]
+    name: str | None = None
 
     def __post_init__(self) -> None:
+        if self.name is None:
+            self.name = self.title
         for i, row in enumerate(self.rows):
             if len(row) != len(self.columns):
                 raise ValueError(
                     f"table {self.title!r}: row {i} has {len(row)} cells, "
                     f"expected {len(self.columns)} (columns {self.columns})"
                 )
+
+    def with_columns(self, columns: dict[str, dict]) -> Table:
+        """A copy with a column per entry of ``columns`` ({title: {first cell: value}}) added
+        after the first column; rows whose first cell has no value get an empty cell."""
+        titles = list(columns)
+        rows = [
+            [row[0], *(columns[t].get(_key(row[0]), columns[t].get(row[0])) for t in titles),
+             *row[1:]]
+            for row in self.rows
+        ]  # fmt: skip
+        return replace(self, columns=[self.columns[0], *titles, *self.columns[1:]], rows=rows)
+
+
+def _key(cell):
+    return cell.item() if isinstance(cell, np.generic) else cell
 
 
 def spread(values, center=np.median, fmt=".3g") -> str:
@@ -86,8 +65,12 @@ def spread(values, center=np.median, fmt=".3g") -> str:
 
 @dataclass
 class LabResult:
-    """What a lab found: the question, the setting, tables, figures, the answer and its metrics."""
+    """What a lab run found: the rendered question, setting and answer, its tables, figures,
+    metrics, notes, each claim with whether it holds, and how it was run."""
 
+    lab: str
+    summary: str
+    source: str
     question: str
     setting: str
     tables: list[Table]
@@ -95,92 +78,77 @@ class LabResult:
     answer: str
     metrics: dict
     notes: list[str] = field(default_factory=list)
+    claims: list[dict] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+    defaults: dict = field(default_factory=dict)
+    published: list[dict] = field(default_factory=list)
+    seed: int = 0
+    quick: bool = False
+    out: Path = Path("runs")
+    seconds: float = 0.0
+    version: str = "unknown"
+    commit: str | None = None
 
-    def to_dict(self, relative_to: Path | None = None) -> dict[str, Any]:
-        """JSON-able dict; figure paths are made relative to ``relative_to`` when given."""
-        figures = [Path(f) for f in self.figures]
-        if relative_to is not None:
-            figures = [_relative(f, Path(relative_to)) for f in figures]
-        return {
-            "question": self.question,
-            "setting": self.setting,
-            "tables": [_jsonable(asdict(t)) for t in self.tables],
-            "figures": [str(f) for f in figures],
-            "answer": self.answer,
-            "metrics": _jsonable(self.metrics),
-            "notes": list(self.notes),
-        }
+    @property
+    def failed_claims(self) -> list[dict]:
+        """The claims that do not hold (a claim that does not apply is not a failure)."""
+        return [c for c in self.claims if c["holds"] is False]
 
-
-@dataclass(frozen=True)
-class Lab:
-    """A registered lab: ``run(config)`` does the experiment and returns a LabResult."""
-
-    name: str
-    summary: str
-    source: str
-    run: Callable[[LabConfig], LabResult]
-
-
-LABS: dict[str, Lab] = {}
-
-
-class UnknownLabError(KeyError):
-    """No lab has this name; the message lists the available ones."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-def register(name: str, summary: str, source: str):
-    """Decorator: register ``run(config) -> LabResult`` as the lab ``name``; returns ``run``."""
-
-    def decorator(run: Callable[[LabConfig], LabResult]) -> Callable[[LabConfig], LabResult]:
-        existing = LABS.get(name)
-        if existing is not None and _origin(existing.run) != _origin(run):
-            raise ValueError(
-                f"lab {name!r} is already registered by {'.'.join(_origin(existing.run))}"
-            )
-        LABS[name] = Lab(name=name, summary=summary, source=source, run=run)
-        return run
-
-    return decorator
+    def to_dict(self) -> dict[str, Any]:
+        """What results.json holds: JSON types only, figure paths relative to ``out``."""
+        return _jsonable(
+            {
+                "lab": self.lab,
+                "summary": self.summary,
+                "source": self.source,
+                "seed": self.seed,
+                "quick": self.quick,
+                "parameters": self.params,
+                "changed": {k: v for k, v in self.params.items() if self.defaults.get(k) != v},
+                "nablab_version": self.version,
+                "commit": self.commit,
+                "seconds": round(self.seconds, 3),
+                "question": self.question,
+                "setting": self.setting,
+                "tables": [asdict(t) for t in self.tables],
+                "figures": [str(_relative(Path(f), Path(self.out))) for f in self.figures],
+                "answer": self.answer,
+                "claims": self.claims,
+                "published": self.published,
+                "metrics": self.metrics,
+                "notes": self.notes,
+            }
+        )
 
 
-def get_lab(name: str) -> Lab:
-    """The lab registered as ``name``; an unknown name raises UnknownLabError listing the others."""
-    try:
-        return LABS[name]
-    except KeyError:
-        available = ", ".join(sorted(LABS)) or "none"
-        raise UnknownLabError(f"unknown lab {name!r}; available labs: {available}") from None
-
-
-def track(iterable: Iterable, total: int, description: str, config: LabConfig) -> Iterator:
-    """Iterate with a rich progress bar (on stderr) when ``config.progress``, else plainly.
+def track(iterable: Iterable, total: int, description: str, progress: bool = True) -> Iterator:
+    """Iterate with a rich progress bar (on stderr) when ``progress``, else plainly.
 
     Nested calls share one display: an inner loop adds its own bar under the outer one.
     """
-    if not config.progress:
+    if not progress:
         yield from iterable
         return
     global _active_progress
     if _active_progress is not None:
-        progress, owner = _active_progress, False
+        bars, owner = _active_progress, False
     else:
-        progress, owner = _new_progress(), True
-        _active_progress = progress
-        progress.start()
-    task = progress.add_task(description, total=total)
+        bars, owner = _new_progress(), True
+        _active_progress = bars
+        bars.start()
+    task = bars.add_task(description, total=total)
     try:
         for item in iterable:
             yield item
-            progress.advance(task)
+            bars.advance(task)
     finally:
-        progress.remove_task(task)
+        bars.remove_task(task)
         if owner:
-            progress.stop()
+            bars.stop()
             _active_progress = None
+
+
+_active_progress = None
 
 
 _active_progress = None
@@ -208,8 +176,25 @@ def _new_progress():
     )
 
 
-def _origin(fn: Callable) -> tuple[str, str]:
-    return (getattr(fn, "__module__", ""), getattr(fn, "__qualname__", repr(fn)))
+def write_atomic(path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and os.replace.
+
+    Readers see the old file or the whole new one, never a part; on any exception
+    (KeyboardInterrupt included) the temporary file is removed. Permissions follow the umask.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _relative(path: Path, base: Path) -> Path:

@@ -6,8 +6,6 @@ descent lr 0.2), with R = L + λ/(2N)·Ω for several λ, where Ω = Σ W² (wei
 nn.l2_penalty by default) or Σ W² + Σ b² (include_bias=True). A bias shifts a unit's input
 alike for every sample: it adds no curvature, so shrinking it should not fight over-fitting,
 only pull the units' thresholds toward 0.
-
-`iterations` sets the number of gradient steps of every run (full 50,000, quick 1,500).
 """
 
 from __future__ import annotations
@@ -15,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..viz import curves
-from .base import LabConfig, LabResult, Table, register
-from .nndl import mean_spread, mlp_3l, moons_per_seed, train_mlp_3l
-
-FULL = {"seeds": 10, "iterations": 50_000, "lambdas": (0.7, 2.0, 5.0)}
-QUICK = {"seeds": 2, "iterations": 1_500, "lambdas": (0.7, 5.0)}
+from .base import Table
+from .declaration import Claim, Outcome, lab
+from .params import Param
+from .recipes import mean_spread, mlp_3l, moons_per_seed, train_mlp_3l
 
 
 def squared_norms(model, seeds: int, bias: bool) -> np.ndarray:
@@ -36,23 +33,109 @@ def _stderr(values) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
-@register(
+def _label(lam, include_bias) -> str:
+    return f"lambda {float(lam)}, {'W and b' if include_bias else 'W only'}"
+
+
+def _biases_shrink(m, p):
+    runs = m["runs"]
+    b2 = {
+        f"λ {lam:g}: Σb² W only / W and b": f"{np.mean(runs[_label(lam, False)]['sum_b2']):.3g}"
+        f" / {np.mean(runs[_label(lam, True)]['sum_b2']):.3g}"
+        for lam in p.lambdas
+    }
+    holds = all(
+        np.mean(runs[_label(lam, True)]["sum_b2"]) < np.mean(runs[_label(lam, False)]["sum_b2"])
+        for lam in p.lambdas
+    )
+    return holds, b2
+
+
+def _gap_not_narrowed(m, p):
+    effects = m["effect_of_bias_penalty"]
+    numbers = {
+        f"λ {lam:g}: mean Δ gap ± 2 s.e.": f"{np.mean(effects[str(float(lam))]['gap']):+.3f}"
+        f" ± {2 * _stderr(effects[str(float(lam))]['gap']):.3f}"
+        for lam in p.lambdas
+    }
+    holds = all(
+        np.mean(e["gap"]) >= -2 * _stderr(e["gap"])
+        for e in (effects[str(float(x))] for x in p.lambdas)
+    )
+    return holds, numbers
+
+
+def answer(m, p) -> str:
+    effects = {lam: m["effect_of_bias_penalty"][str(float(lam))] for lam in p.lambdas}
+    runs = m["runs"]
+    mean = m["mean_effect"]
+    by = lambda key: ", ".join(  # noqa: E731
+        f"{np.mean(e[key]):+.3f} (λ {lam:g})" for lam, e in effects.items()
+    )
+    b2 = ", ".join(
+        f"{np.mean(runs[_label(lam, False)]['sum_b2']):.3g} to "
+        f"{np.mean(runs[_label(lam, True)]['sum_b2']):.3g}"
+        for lam in p.lambdas
+    )
+    return (
+        f"Penalising the biases too changes the train accuracy by {by('train')}, the test "
+        f"accuracy by {by('test')} and the train–test gap by {by('gap')} (means over {p.seeds} "
+        f"seeds; on average {mean['train']:+.3f}, {mean['test']:+.3f} and {mean['gap']:+.3f}), "
+        f"although the penalty does reach the biases: Σ b² falls from {b2}. The model has 24 "
+        "biases against 103 weights."
+    )
+
+
+@lab(
     "bias-penalty",
     summary="ℓ2 on weights only vs on weights and biases: train/test accuracy for several λ",
     source="seeds/000 ex. 4-7",
+    question="Should the ℓ2 penalty include the biases?",
+    setting=(
+        "The regularization lab's setting: make_moons(300, noise 0.5) (random_state = the "
+        "seed's data stream), 200 train / 100 test; MLP_3L [2, 20, 3, 1], ReLU, logits, "
+        "W ~ N(0,1), b = 0; BCE with logits, full-batch gradient descent lr {lr}, "
+        "{iterations:,} iterations. R = L + λ/(2N)·Ω, N = 200, Ω = nn.l2_penalty(model) "
+        "(weights) or nn.l2_penalty(model, include_bias=True); λ ∈ {{{lambdas}}}; {seeds} seeds, "
+        "each pair compared on the same data and init."
+    ),
+    params=[
+        Param(
+            "lambdas",
+            [0.7, 2.0, 5.0],
+            "ℓ2 strengths λ, each run with and without the biases",
+            quick=[0.7, 5.0],
+            min=0,
+            min_open=True,
+        ),  # fmt: skip
+        Param("lr", 0.2, "full-batch gradient descent step", min=0, min_open=True),
+        Param("iterations", 50_000, "gradient steps of every run", quick=1_500, min=1),
+        Param("seeds", 10, "seeds (data set and init)", quick=2, min=1, max=1000),
+    ],
+    length="iterations",
+    claims=[
+        Claim(
+            "The penalty reaches the biases: with them penalised, Σ b² (mean over seeds) is "
+            "smaller than with the weights only, for every λ",
+            _biases_shrink,
+        ),
+        Claim(
+            "Penalising the biases does not narrow the train–test gap: for every λ the mean "
+            "change of the gap (same seed, W and b − W only) is ≥ −2 standard errors",
+            _gap_not_narrowed,
+        ),
+    ],
+    answer=answer,
 )
-def run(config: LabConfig) -> LabResult:
-    plan = QUICK if config.quick else FULL
-    seeds = [config.seed + k for k in range(plan["seeds"])]
-    iterations = config.steps(full=FULL["iterations"], quick=QUICK["iterations"])
-    lambdas = plan["lambdas"]
+def experiment(p, ctx) -> Outcome:
+    seeds = ctx.seeds(p.seeds)
     batch = moons_per_seed(seeds)
     runs = {}
-    for lam in (0.0, *lambdas):
+    for lam in (0.0, *p.lambdas):
         for include_bias in (False, True) if lam else (False,):
             model = mlp_3l(seeds)
             result = train_mlp_3l(
-                model, batch, iterations, config, l2=lam, include_bias=include_bias,
+                model, batch, p.iterations, ctx, lr=p.lr, l2=lam, include_bias=include_bias,
                 description=f"λ {lam}, {'W and b' if include_bias else 'W only'}",
             )  # fmt: skip
             runs[(lam, include_bias)] = (
@@ -61,116 +144,72 @@ def run(config: LabConfig) -> LabResult:
                 squared_norms(model, len(seeds), bias=True),
             )
 
-    rows = []
-    for (lam, include_bias), (r, w2, b2) in runs.items():
-        rows.append(
-            [lam, "—" if lam == 0 else ("W and b" if include_bias else "W only"),
-             mean_spread(r.train_accuracy), mean_spread(r.test_accuracy), mean_spread(r.gap),
-             float(w2.mean()), float(b2.mean())]
-        )  # fmt: skip
-    table = Table(
-        f"Final accuracy over {len(seeds)} seeds, {iterations:,} iterations: mean (min–max)",
-        ["λ", "penalised", "train", "test", "train − test", "Σ W² (mean)", "Σ b² (mean)"],
-        rows,
-    )
-    effect_rows, effects = [], {}
-    for lam in lambdas:
+    rows = [
+        [lam, "—" if lam == 0 else ("W and b" if include_bias else "W only"),
+         mean_spread(r.train_accuracy), mean_spread(r.test_accuracy), mean_spread(r.gap),
+         float(w2.mean()), float(b2.mean())]
+        for (lam, include_bias), (r, w2, b2) in runs.items()
+    ]  # fmt: skip
+    effects = {}
+    for lam in p.lambdas:
         w_only, with_b = runs[(lam, False)][0], runs[(lam, True)][0]
-        d_train = with_b.train_accuracy - w_only.train_accuracy
-        d_test = with_b.test_accuracy - w_only.test_accuracy
-        d_gap = with_b.gap - w_only.gap
-        effects[lam] = {"train": d_train, "test": d_test, "gap": d_gap}
-        effect_rows.append(
-            [lam, mean_spread(d_train), mean_spread(d_test), mean_spread(d_gap),
-             f"{int((d_gap < 0).sum())}/{len(seeds)}"]
-        )  # fmt: skip
-    effect_table = Table(
-        "Adding the biases to the penalty, same seed: (W and b) − (W only)",
-        ["λ", "Δ train accuracy", "Δ test accuracy", "Δ gap", "seeds with a narrower gap"],
-        effect_rows,
-    )
+        effects[lam] = {
+            "train": with_b.train_accuracy - w_only.train_accuracy,
+            "test": with_b.test_accuracy - w_only.test_accuracy,
+            "gap": with_b.gap - w_only.gap,
+        }
+    effect_rows = [
+        [lam, mean_spread(e["train"]), mean_spread(e["test"]), mean_spread(e["gap"]),
+         f"{int((e['gap'] < 0).sum())}/{len(seeds)}"]
+        for lam, e in effects.items()
+    ]  # fmt: skip
 
     figure = curves(
         {
             f"{split}, {label}": (
-                np.array(lambdas),
+                np.array(p.lambdas),
                 np.array([getattr(runs[(lam, inc)][0], f"{split}_accuracy").mean()
-                          for lam in lambdas]),
+                          for lam in p.lambdas]),
             )
             for split in ("train", "test")
             for inc, label in ((False, "W only"), (True, "W and b"))
         },
-        config.out / "bias_penalty_accuracy.png",
+        ctx.out / "bias_penalty_accuracy.png",
         xlabel="λ",
         ylabel=f"accuracy (mean of {len(seeds)} seeds)",
         title="ℓ2 penalty on weights only vs on weights and biases",
     )  # fmt: skip
-
-    mean_train = np.mean([e["train"].mean() for e in effects.values()])
-    mean_gap = np.mean([e["gap"].mean() for e in effects.values()])
-    mean_test = np.mean([e["test"].mean() for e in effects.values()])
-    answer = (
-        "Penalising the biases too changes the train accuracy by "
-        + ", ".join(f"{e['train'].mean():+.3f} (λ {lam:g})" for lam, e in effects.items())
-        + ", the test accuracy by "
-        + ", ".join(f"{e['test'].mean():+.3f}" for e in effects.values())
-        + " and the train–test gap by "
-        + ", ".join(f"{e['gap'].mean():+.3f}" for e in effects.values())
-        + f" (means over {len(seeds)} seeds), although the penalty does reach the biases: "
-        "Σ b² falls from "
-        + ", ".join(
-            f"{runs[(lam, False)][2].mean():.3g} to {runs[(lam, True)][2].mean():.3g}"
-            for lam in lambdas
-        )
-        + ". "
-        + (
-            "It costs train accuracy (more under-fitting)"
-            if mean_train < 0
-            else "It does not cost train accuracy on average"
-        )
-        + (
-            " and does not narrow the gap"
-            if mean_gap >= 0
-            else f" and narrows the gap by {-mean_gap:.3f} on average"
-        )
-        + f"; the test accuracy changes by {mean_test:+.3f} on average. "
-        + (
-            "Every one of these gap differences is within two standard errors of 0 (seed-to-seed "
-            "noise)"
-            if all(abs(e["gap"].mean()) < 2 * _stderr(e["gap"]) for e in effects.values())
-            else "Some gap differences exceed two standard errors of their mean"
-        )
-        + "; the model has 24 biases against 103 weights."
-    )  # fmt: skip
-    return LabResult(
-        question="Should the ℓ2 penalty include the biases?",
-        setting=(
-            "The regularization lab's setting: make_moons(300, noise 0.5) (random_state = seed), "
-            "200 train / 100 test; MLP_3L [2, 20, 3, 1], ReLU, logits, W ~ N(0,1), b = 0; BCE with "
-            f"logits, full-batch gradient descent lr 0.2, {iterations:,} iterations. "
-            "R = L + λ/(2N)·Ω, N = 200, Ω = nn.l2_penalty(model) (weights) or "
-            f"nn.l2_penalty(model, include_bias=True); λ ∈ {{{', '.join(map(str, lambdas))}}}; "
-            f"{len(seeds)} seeds, each pair compared on the same data and init."
-        ),
-        tables=[table, effect_table],
+    return Outcome(
+        tables=[
+            Table(
+                f"Final accuracy over {len(seeds)} seeds, {p.iterations:,} iterations: "
+                "mean (min–max)",
+                ["λ", "penalised", "train", "test", "train − test", "Σ W² (mean)", "Σ b² (mean)"],
+                rows,
+            ),
+            Table(
+                "Adding the biases to the penalty, same seed: (W and b) − (W only)",
+                ["λ", "Δ train accuracy", "Δ test accuracy", "Δ gap", "seeds with a narrower gap"],
+                effect_rows,
+            ),
+        ],
         figures=[figure],
-        answer=answer,
         metrics={
             "seeds": seeds,
-            "iterations": iterations,
             "runs": {
-                f"lambda {lam}, {'W and b' if inc else 'W only'}": {
-                    "train_accuracy": r.train_accuracy.tolist(),
-                    "test_accuracy": r.test_accuracy.tolist(),
-                    "sum_w2": w2.tolist(),
-                    "sum_b2": b2.tolist(),
+                _label(lam, inc): {
+                    "train_accuracy": r.train_accuracy,
+                    "test_accuracy": r.test_accuracy,
+                    "sum_w2": w2,
+                    "sum_b2": b2,
                 }
                 for (lam, inc), (r, w2, b2) in runs.items()
             },
-            "effect_of_bias_penalty": {
-                str(lam): {k: v.tolist() for k, v in e.items()} for lam, e in effects.items()
+            "effect_of_bias_penalty": {str(float(lam)): e for lam, e in effects.items()},
+            "mean_effect": {
+                key: float(np.mean([e[key].mean() for e in effects.values()]))
+                for key in ("train", "test", "gap")
             },
-            "mean_effect": {"train": mean_train, "test": mean_test, "gap": mean_gap},
         },
         notes=[
             "seeds/000 answers this exercise in words (the bias adds no curvature; Goodfellow et "

@@ -2,12 +2,12 @@
 
 Model_MLP_L5 with every bias (fc5's included) at −8 and weights N(0, 0.01²): every
 pre-activation is about −8 on every input. ReLU outputs exactly 0, its derivative is 0, so
-δ_Z = δ_A ⊙ (Z > 0) = 0 and every weight gradient is exactly 0 — fc5's too, because its
-input is all zeros. Leaky ReLU keeps a slope s below 0: gradients flow, but shrink by
-~s·|W| per layer. The book prints the gradients of one full-batch epoch (the first step).
 
-`iterations` sets the number of epochs of the longer runs (full 2000, quick 200); the
-gradient norms are always those of the book's first step.
+    δ_Z = δ_A ⊙ (Z > 0) = 0,    ∂L/∂W = δ_Zᵀ A_prev = 0
+
+for every layer — fc5's too, because its input is all zeros. Leaky ReLU keeps a slope s
+below 0: gradients flow, but shrink by ~s·|W| per layer. The book prints the gradients of
+one full-batch epoch (the first step).
 """
 
 from __future__ import annotations
@@ -17,28 +17,19 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..diagnostics import Monitor
 from ..viz import curves, grad_norm_bars
-from .base import LabConfig, LabResult, Table, register
-from .nndl import evaluate, init_linears, linear_layers, mlp_l5, moon1000, train_full_batch
+from .base import Table, spread
+from .declaration import Claim, Outcome, Published, lab
+from .params import Param
+from .recipes import evaluate, init_linears, linear_layers, mlp_l5, moon1000, train_full_batch
+from .runner import Context
 
 LAYERS = ("fc1", "fc2", "fc3", "fc4", "fc5")
-BIAS, BOOK_LR = -8.0, 0.01
-SETUPS = {  # name: (act, negative slope)
-    "relu": ("relu", 0.0),
-    "leaky_relu 0.01": ("leaky_relu", 0.01),
-    "leaky_relu 0.1": ("leaky_relu", 0.1),
-    "leaky_relu 0.2": ("leaky_relu", 0.2),
-}
-PUBLISHED = {  # NNDL §4.4.3 (Paddle): norms fc1…fc5 and the loss
-    "relu": ((0.0, 0.0, 0.0, 0.0, 0.0), None),
-    "leaky_relu 0.01": ((2.3e-16, 1.9e-13, 1.7e-9, 1.2e-5, 0.070), 4.05),
-}
-LONG_LRS = (BOOK_LR, 1.0)
+BOOK = "NNDL §4.4.3 (Paddle)"
 
 
-def build(setup: str, seed: int):
-    act, slope = SETUPS[setup]
-    model = mlp_l5(act, negative_slope=slope)
-    return init_linears(model, ("normal", 0.01), bias=BIAS, generator=np.random.default_rng(seed))
+def arms(p) -> dict[str, tuple[str, float]]:
+    """{name: (activation, negative slope)}: ReLU, then Leaky ReLU with each slope."""
+    return {"relu": ("relu", 0.0)} | {f"leaky_relu {s:g}": ("leaky_relu", s) for s in p.slopes}
 
 
 def negative_units(model, X) -> dict[str, float]:
@@ -54,175 +45,215 @@ def negative_units(model, X) -> dict[str, float]:
     return fractions
 
 
-def train_watched(setup: str, seed: int, epochs: int, lr: float, config: LabConfig) -> dict:
-    """Train `epochs` full-batch epochs under a Monitor; what changed and what it found."""
-    model = build(setup, seed)
-    train, _, test = moon1000(seed)
+def train_watched(arm, seed: int, epochs: int, lr: float, p, ctx) -> dict:
+    """Train ``epochs`` full-batch epochs under a Monitor; what changed and what it found."""
+    (act, slope), (data_seed, model_seed) = arm, Context.streams(seed)
+    model = init_linears(
+        mlp_l5(act, negative_slope=slope), ("normal", p.weight_std), bias=p.bias,
+        generator=np.random.default_rng(model_seed),
+    )  # fmt: skip
+    train, _, test = moon1000(data_seed)
     start = {name: m.weight.data.copy() for name, m in linear_layers(model).items()}
     with Monitor(model) as monitor:
         history = train_full_batch(
-            model, train, epochs, lr, config,
-            on_backward=lambda epoch, m: monitor.step(), description=f"{setup}, lr {lr}",
+            model, train, epochs, lr, ctx,
+            on_backward=lambda epoch, m: monitor.step(), description=f"{act} {slope:g}, lr {lr}",
         )  # fmt: skip
-    moved = max(
-        float(np.abs(m.weight.data - start[name]).max())
-        for name, m in linear_layers(model).items()
-        if name != "fc5"
-    )
+    norms = [[step[k] for k in LAYERS] for step in monitor.history]
+    moved = [np.abs(m.weight.data - start[k]).max() for k, m in linear_layers(model).items()]
     return {
-        "norms": [[step[k] for k in LAYERS] for step in monitor.history],
+        "norms": norms,
         "losses": history.losses,
         "test_accuracy": evaluate(model, *test)[0],
-        "hidden_weights_moved": moved,
+        "hidden_weights_moved": float(max(moved[:4])),
+        "largest_weight_grad": float(np.max(norms)),
         "negative_units": negative_units(model, train[0]),
         "findings": monitor.findings(),
     }
 
 
-@register(
+def leaky_flows(m, p):
+    leaky = {arm: np.array(n) for arm, n in m["grad_norms"].items() if arm != "relu"}
+    return all((n > 0).all() for n in leaky.values()), {
+        f"smallest, {arm}": n.min() for arm, n in leaky.items()
+    }
+
+
+def fc1_grows_with_slope(m, p):
+    fc1 = [np.median(np.array(m["grad_norms"][f"leaky_relu {s:g}"])[:, 0]) for s in p.slopes]
+    if len(fc1) > 1:
+        order = np.argsort(p.slopes)
+        return bool((np.diff(np.array(fc1)[order]) > 0).all()), dict(zip(map(str, p.slopes), fc1))
+
+
+def book_fc5(m, p):
+    if 0.01 in p.slopes:
+        fc5 = float(np.median(np.array(m["grad_norms"]["leaky_relu 0.01"])[:, 4]))
+        return abs(fc5 - 0.070) < 0.01, {"median fc5": fc5}
+
+
+def answer(m, p) -> str:
+    med = {arm: np.median(np.array(n), axis=0) for arm, n in m["grad_norms"].items()}
+    leaky = [arm for arm in med if arm != "relu"]
+    return (
+        f"With every bias at {p.bias:g}, the ReLU net's median first-step norms are "
+        + ", ".join(f"{v:.1e}" for v in med["relu"])
+        + " (fc1…fc5); the fraction of its hidden units ≤ 0 on every point is "
+        + ", ".join(f"{v:.2g}" for v in m["negative_units"]["relu"].values())
+        + ". Leaky ReLU's median fc1 norm by slope: "
+        + ", ".join(f"{arm.split()[-1]} → {med[arm][0]:.1e}" for arm in leaky)
+        + "; its first-step gradient shrinks by a factor "
+        + ", ".join(f"{(med[arm][4] / med[arm][0]) ** 0.25:.0f}" for arm in leaky)
+        + " per layer (the fourth root of fc5/fc1), so the first layers learn slowly whatever "
+        f"the slope. Trained {p.epochs:,} epochs, mean test accuracy: "
+        + "; ".join(f"{key}: {np.mean(r['test_accuracy']):.2f}" for key, r in m["longer"].items())
+        + "."
+    )
+
+
+@lab(
     "dead-relu",
     summary="Biases at −8 kill every ReLU unit: exact zero gradients; Leaky ReLU slopes",
     source="seeds/000 ex. 4-3; NNDL §4.4.3",
+    question="What does a dead ReLU look like in the gradients, and does Leaky ReLU fix it?",
+    setting=(
+        "Moon1000 (make_moons(1000, noise 0.5), first 640 points). Model_MLP_L5 (2→3→3→3→3→1) "
+        "with ReLU or Leaky ReLU (slopes {slopes}) after fc1–fc4 and sigmoid on the output; "
+        "weights N(0, {weight_std:g}²), every bias {bias:g}. BCE, full batch: the norms are "
+        "those of the first step's gradient ({seeds} seeds). Trained longer: {epochs:,} epochs "
+        "with SGD lr {lr}, {long_seeds} seed(s)."
+    ),
+    params=[
+        Param("bias", -8.0, "initial value of every bias, fc5's included"),
+        Param("slopes", [0.01, 0.1, 0.2], "Leaky ReLU negative slopes", min=0, min_open=True),
+        Param("weight_std", 0.01, "standard deviation of every weight", min=0, min_open=True),
+        Param("seeds", 10, "seeds (data and init) of the first-step norms", min=1, max=200),
+        Param("lr", [0.01, 1.0], "SGD learning rates of the longer runs", min=0, min_open=True),
+        Param("epochs", 2000, "full-batch epochs of the longer runs", quick=200, min=1),
+        Param("long_seeds", 3, "seeds of the longer runs", quick=1, min=1, max=100),
+    ],
+    length="epochs",
+    claims=[
+        Claim(
+            "With every bias at {bias:g}, every ReLU weight gradient is exactly 0 on every seed "
+            "(published: all five 0.0)",
+            lambda m, p: bool((np.array(m["grad_norms"]["relu"]) == 0).all()),
+        ),
+        Claim(
+            "Every ReLU hidden unit is ≤ 0 on every training point at init, on every seed",
+            lambda m, p: (m["relu_dead_fraction_min"] == 1, {"least": m["relu_dead_fraction_min"]}),
+        ),
+        Claim(
+            "The Monitor finds zero gradients and dead units in the ReLU net",
+            lambda m, p: {"zero-gradients", "dead-units"} <= set(m["monitor_kinds"]["relu"]),
+        ),
+        Claim("Leaky ReLU's gradients are non-zero in every layer, slope and seed", leaky_flows),
+        Claim(
+            "Leaky ReLU's fc1 gradient grows with the slope (median over seeds)",
+            fc1_grows_with_slope,
+        ),
+        Claim(
+            "At slope 0.01 fc5's median gradient is within 0.01 of the published 0.070", book_fc5
+        ),
+        Claim(
+            "Trained longer, ReLU's weights never change at any lr: every weight gradient "
+            "stays exactly 0 (only fc5's bias moves)",
+            lambda m, p: all(
+                max(r["largest_weight_grad"]) == 0 == max(r["hidden_weights_moved"])
+                for key, r in m["longer"].items()
+                if key.startswith("relu,")
+            ),
+        ),
+    ],
+    published=[
+        *(Published(0.0, BOOK, "relu, published", row=layer) for layer in LAYERS),
+        *(
+            Published(value, BOOK, "leaky_relu 0.01, published", row=row)
+            for row, value in zip(
+                [*LAYERS, "loss"], [2.3e-16, 1.9e-13, 1.7e-9, 1.2e-5, 0.070, 4.05]
+            )
+        ),
+    ],
+    answer=answer,
 )
-def run(config: LabConfig) -> LabResult:
-    seeds = [config.seed + k for k in range(10)]
-    first = {s: [train_watched(s, seed, 1, BOOK_LR, config) for seed in seeds] for s in SETUPS}
-    norms = {s: np.array([r["norms"][0] for r in runs]) for s, runs in first.items()}
-    losses = {s: np.array([r["losses"][0] for r in runs]) for s, runs in first.items()}
-
-    rows = []
-    for setup in SETUPS:
-        if setup in PUBLISHED:
-            published, loss = PUBLISHED[setup]
-            rows.append([f"{setup} — published (NNDL)", *published, loss])
-        rows.append([f"{setup} — ours, seed {seeds[0]}", *norms[setup][0], losses[setup][0]])
-        rows.append(
-            [f"{setup} — ours, median of {len(seeds)} seeds", *np.median(norms[setup], axis=0),
-             float(np.median(losses[setup]))]
-        )  # fmt: skip
+def experiment(p, ctx) -> Outcome:
+    seeds, long_seeds = ctx.seeds(p.seeds), ctx.seeds(p.long_seeds)
+    first = {
+        name: [train_watched(arm, s, 1, p.lr[0], p, ctx) for s in seeds]
+        for name, arm in arms(p).items()
+    }
+    norms = {name: np.array([r["norms"][0] for r in runs]) for name, runs in first.items()}
+    losses = {name: [r["losses"][0] for r in runs] for name, runs in first.items()}
     norm_table = Table(
-        "‖∂L/∂W‖_F per layer after the first full-batch backward, every bias −8",
-        ["run", *LAYERS, "loss"],
-        rows,
-    )
-    monitor_rows = []
-    for setup, runs in first.items():
-        run0 = runs[0]
-        monitor_rows.append(
-            [setup, *(run0["negative_units"][k] for k in LAYERS[:4]),
-             "; ".join(str(f) for f in run0["findings"]) or "none"]
-        )  # fmt: skip
+        f"‖∂L/∂W‖_F per layer after the first full-batch backward, every bias {p.bias:g}; "
+        f"ours: median (min–max) over {len(seeds)} seeds",
+        ["layer", *norms],
+        [[layer, *(spread(n[:, i], fmt=".2g") for n in norms.values())]
+         for i, layer in enumerate(LAYERS)]
+        + [["loss", *(spread(v, fmt=".4g") for v in losses.values())]],
+    )  # fmt: skip
     unit_table = Table(
         f"Units ≤ 0 on every training point at init, and the Monitor's findings (seed {seeds[0]})",
         ["run", *(f"{k} units ≤ 0" for k in LAYERS[:4]), "Monitor findings"],
-        monitor_rows,
-    )
-
-    epochs = config.steps(full=2000, quick=200)
-    long_seeds = seeds[:1] if config.quick else seeds[:3]
-    long = {
-        (s, lr): [train_watched(s, seed, epochs, lr, config) for seed in long_seeds]
-        for s in SETUPS
-        for lr in LONG_LRS
-    }
-    long_rows = []
-    for (setup, lr), runs in long.items():
-        accs = [r["test_accuracy"] for r in runs]
-        long_rows.append(
-            [setup, lr, float(np.mean([r["losses"][-1] for r in runs])), float(np.mean(accs)),
-             f"{min(accs):.3f}–{max(accs):.3f}",
-             float(np.median([r["norms"][-1][0] for r in runs])),
-             max(r["hidden_weights_moved"] for r in runs),
-             float(np.mean([r["negative_units"]["fc1"] for r in runs]))]
-        )  # fmt: skip
-    long_table = Table(
-        f"Trained longer: {epochs} full-batch epochs, mean over seeds {long_seeds}",
-        ["run", "lr", "last loss", "test accuracy", "range", "fc1 grad (last, median)",
-         "largest change of a hidden weight", "fc1 units ≤ 0"],
-        long_rows,
+        [[name, *runs[0]["negative_units"].values(),
+          "; ".join(map(str, runs[0]["findings"])) or "none"] for name, runs in first.items()],
     )  # fmt: skip
 
-    out = config.out
+    long = {
+        f"{name}, lr {lr:g}": [train_watched(arm, s, p.epochs, lr, p, ctx) for s in long_seeds]
+        for name, arm in arms(p).items()
+        for lr in p.lr
+    }
+    long_table = Table(
+        f"Trained longer: {p.epochs} full-batch epochs, mean over seeds {long_seeds}",
+        ["run", "last loss", "test accuracy: mean (min–max)", "fc1 grad (last, median)",
+         "largest change of a hidden weight", "fc1 units ≤ 0"],
+        [[key, float(np.mean([r["losses"][-1] for r in runs])),
+          spread([r["test_accuracy"] for r in runs], center=np.mean, fmt=".3f"),
+          float(np.median([r["norms"][-1][0] for r in runs])),
+          max(r["hidden_weights_moved"] for r in runs),
+          float(np.mean([r["negative_units"]["fc1"] for r in runs]))]
+         for key, runs in long.items()],
+    )  # fmt: skip
+
     figures = [
         grad_norm_bars(
-            {s: dict(zip(LAYERS, np.median(norms[s], axis=0))) for s in SETUPS},
-            out / "dead_relu_grad_norms.png",
-            title=f"first-step weight-gradient norms, biases −8 (median of {len(seeds)} seeds)",
+            {name: dict(zip(LAYERS, np.median(n, axis=0))) for name, n in norms.items()},
+            ctx.out / "dead_relu_grad_norms.png",
+            title=f"first-step weight-gradient norms, biases {p.bias:g} "
+            f"(median of {len(seeds)} seeds)",
         ),
         curves(
-            {f"{s}, lr {lr}": runs[0]["losses"] for (s, lr), runs in long.items()},
-            out / "dead_relu_longer_loss.png",
-            title=f"training loss, biases −8 (seed {long_seeds[0]})",
+            {key: runs[0]["losses"] for key, runs in long.items()},
+            ctx.out / "dead_relu_longer_loss.png",
+            title=f"training loss, biases {p.bias:g} (seed {long_seeds[0]})",
         ),
     ]
-
-    relu_zero = bool((norms["relu"] == 0).all())
-    leaky_nonzero = {s: bool((norms[s] > 0).all()) for s in SETUPS if s != "relu"}
-    relu_long = [long[("relu", lr)] for lr in LONG_LRS]
-    relu_frozen = all(r["hidden_weights_moved"] == 0 for runs in relu_long for r in runs)
-    shrink = {s: float(np.median(norms[s][:, 4] / norms[s][:, 0]) ** 0.25) for s in leaky_nonzero}
-    escaped = [
-        f"{s} at lr {lr:g} ({np.mean([r['test_accuracy'] for r in runs]):.2f})"
-        for (s, lr), runs in long.items()
-        if np.mean([r["test_accuracy"] for r in runs]) > 0.6
-    ]
-    answer = (
-        ("Every ReLU weight gradient is exactly 0 on every seed" if relu_zero else
-         "Not every ReLU weight gradient is 0")
-        + ": all hidden units are ≤ 0 on every point, so the error cannot pass them. "
-        + ("Leaky ReLU gives non-zero gradients in every layer for every slope; "
-           if all(leaky_nonzero.values()) else "Some Leaky ReLU gradients are 0; ")
-        + "fc1's median norm grows with the slope: "
-        + ", ".join(f"{s.split()[-1]} → {np.median(norms[s][:, 0]):.1e}" for s in leaky_nonzero)
-        + f" (fc5: {np.median(norms['leaky_relu 0.01'][:, 4]):.3f} at slope 0.01, published "
-        "0.070). Trained longer: "
-        + ("ReLU's hidden weights never change (their gradients stay exactly 0; only fc5's "
-           "bias moves, toward the class prior)" if relu_frozen else
-           "ReLU's hidden weights do change")
-        + "; "
-        + (f"only {', '.join(escaped)} gets past 0.6 mean test accuracy" if escaped else
-           "no Leaky ReLU run gets past 0.6 test accuracy")
-        + ". A larger slope helps, but with N(0, 0.01²) weights the first-step gradient still "
-        "shrinks by a factor "
-        + ", ".join(f"{shrink[s]:.0f} (slope {s.split()[-1]})" for s in shrink)
-        + " per layer (the fourth root of fc5/fc1), so the first layers learn slowly whatever "
-        "the slope."
-    )  # fmt: skip
-    return LabResult(
-        question="What does a dead ReLU look like in the gradients, and does Leaky ReLU fix it?",
-        setting=(
-            "Moon1000 (make_moons(1000, noise 0.5), first 640 points). Model_MLP_L5 (2→3→3→3→3→1) "
-            "with ReLU or Leaky ReLU (slopes 0.01, 0.1, 0.2) after fc1–fc4 and sigmoid on the "
-            "output; weights N(0, 0.01²), every bias −8.0. BCE, SGD lr 0.01, full batch: the "
-            f"norms are those of the first step's gradient ({len(seeds)} seeds). Trained "
-            f"longer: {epochs} epochs with lr 0.01 and 1.0."
-        ),
+    return Outcome(
         tables=[norm_table, unit_table, long_table],
         figures=figures,
-        answer=answer,
         metrics={
             "seeds": seeds,
-            "grad_norms": {s: norms[s].tolist() for s in SETUPS},
-            "first_loss": {s: losses[s].tolist() for s in SETUPS},
-            "published": {s: list(v[0]) for s, v in PUBLISHED.items()},
-            "relu_all_zero": relu_zero,
-            "leaky_all_nonzero": leaky_nonzero,
-            "negative_units": {s: runs[0]["negative_units"] for s, runs in first.items()},
+            "grad_norms": {name: n.tolist() for name, n in norms.items()},
+            "first_loss": losses,
+            "negative_units": {name: runs[0]["negative_units"] for name, runs in first.items()},
+            "relu_dead_fraction_min": min(min(r["negative_units"].values()) for r in first["relu"]),
             "monitor_findings": {
-                s: [str(f) for f in runs[0]["findings"]] for s, runs in first.items()
+                name: [str(f) for f in runs[0]["findings"]] for name, runs in first.items()
             },
             "monitor_kinds": {
-                s: sorted({f.kind for f in runs[0]["findings"]}) for s, runs in first.items()
+                name: sorted({f.kind for f in runs[0]["findings"]}) for name, runs in first.items()
             },
             "longer": {
-                f"{s}, lr {lr}": {
+                key: {
                     "test_accuracy": [r["test_accuracy"] for r in runs],
                     "last_loss": [r["losses"][-1] for r in runs],
                     "hidden_weights_moved": [r["hidden_weights_moved"] for r in runs],
+                    "largest_weight_grad": [r["largest_weight_grad"] for r in runs],
                 }
-                for (s, lr), runs in long.items()
+                for key, runs in long.items()
             },
-        },
+        },  # fmt: skip
         notes=[
             "seeds/000's code differs from the book: it sets fc1.bias to −8 twice and never "
             "fc2.bias (left at PyTorch's default), and fc2–fc4 share one weight tensor w. We "
@@ -233,5 +264,7 @@ def run(config: LabConfig) -> LabResult:
             "parameter that moves.",
             "The Monitor's dead-unit finding covers ReLU layers (a Leaky ReLU unit passes the "
             "slope s below 0, so it is never dead); the 'units ≤ 0' columns count both.",
+            "The first-step norms do not depend on the learning rate (they are the gradients at "
+            "the initial weights); the first step uses the first lr.",
         ],
     )

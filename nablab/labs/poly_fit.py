@@ -5,9 +5,6 @@ Classic edition (default): y = 5 + 1.2x − 3.4x² + 5.6x³ + ε, ε ~ N(0, 0.01
 epochs. Three fits: cubic (right), x only (under-fits), cubic on the first 2 training
 points (over-fits). Current edition (variant): features xⁱ/i!, i < 20, ε ~ N(0, 0.1²),
 fits on the first 4, 2 and 20 features.
-
-``config.iterations`` sets the classic edition's epochs (the seed's 100); the current
-edition's runs keep their ratio to it (4× and 15×; quick variant 1× and 3×).
 """
 
 import numpy as np
@@ -16,10 +13,11 @@ import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, polynomial
 from nablab.labs._panels import curve_panels
-from nablab.labs._seeds import data_and_model_seeds
-from nablab.labs.base import LabConfig, LabResult, Table, register, spread, track
+from nablab.labs.base import Table, spread
+from nablab.labs.declaration import Claim, Outcome, Published, lab
+from nablab.labs.params import Param
+from nablab.labs.runner import Context
 
-BOOK_EPOCHS = 100  # the seed's training length (classic edition)
 # d2l 1st edition, PyTorch port (the seed's code): final-epoch losses, weights, bias.
 PUBLISHED = {
     "cubic": {"train": 1.0e-4, "test": 9.8e-5, "w": [1.198, -3.399, 5.600], "b": 5.001},
@@ -55,9 +53,9 @@ def fit(X_train, y_train, X_test, y_test, epochs, bias=True, lr=0.01, batch_size
     return model, train_losses, test_losses
 
 
-def _classic_fits(seed, epochs):
+def _classic_fits(seed, epochs, lr=0.01, batch_size=10):
     """The three fits of the classic edition on the data of `seed`."""
-    data_seed, model_seed = data_and_model_seeds(seed)
+    data_seed, model_seed = Context.streams(seed)
     d = polynomial(edition="classic", seed=data_seed)
     sets = {
         "cubic": (d.X_train, d.y_train),
@@ -67,13 +65,15 @@ def _classic_fits(seed, epochs):
     runs = {}
     for name, (X, y) in sets.items():
         nablab.manual_seed(model_seed)
-        model, train, test = fit(X, y, d.X_test[:, : X.shape[1]], d.y_test, epochs)
+        model, train, test = fit(
+            X, y, d.X_test[:, : X.shape[1]], d.y_test, epochs, lr=lr, batch_size=batch_size
+        )
         runs[name] = {
             "train": train,
             "test": test,
             "w": model.weight.data.ravel().tolist(),
             "b": float(model.bias.data[0]),
-            "stability": stability(X.data, lr=0.01),
+            "stability": stability(X.data, lr=lr),
             "x": X.data[:, 0].tolist(),
         }
     return d, runs
@@ -91,7 +91,7 @@ def stability(X, lr):
 
 def _current_fits(seed, epochs, long_epochs):
     """The current edition: 4, 2 and 20 features (no separate bias: column 0 is 1)."""
-    data_seed, model_seed = data_and_model_seeds(seed)
+    data_seed, model_seed = Context.streams(seed)
     d = polynomial(edition="current", seed=data_seed)
     plans = [("4 features", 4, 100, epochs), ("2 features", 2, 100, epochs)]
     plans += [
@@ -192,49 +192,170 @@ def _current_answer(current, long_epochs):
     return text + f"On 10 samples SGD's 20-feature fit reaches train {trf:.4f}, test {tef:.3g}."
 
 
-@register(
+def _over_seeds(m, fit, key):
+    return np.asarray(m["classic_over_seeds"][fit][key], dtype=float)
+
+
+def _two_sample_overfits(m, p):
+    train, test = (
+        _over_seeds(m, "2 samples", "train_loss"),
+        _over_seeds(m, "2 samples", "test_loss"),
+    )
+    cubic = _over_seeds(m, "cubic", "test_loss")
+    finite = np.isfinite(test)
+    ok = finite.any() and bool(((test > 5 * train) & (test > 1000 * cubic))[finite].all())
+    return ok, {
+        "finite 2-sample fits": int(finite.sum()),
+        "smallest test / train": float((test / train)[finite].min()) if finite.any() else None,
+    }
+
+
+def _divergence_explained(m, p):
+    test, stab = _over_seeds(m, "2 samples", "test_loss"), _over_seeds(m, "2 samples", "stability")
+    diverged = ~np.isfinite(test)
+    return bool((stab[diverged] > 2).all()), {"diverged": int(diverged.sum())}
+
+
+@lab(
     "poly-fit",
     summary="Under- and over-fitting a cubic: d2l's polynomial regression, two editions",
     source="seeds/004 (d2l 3.11 underfit-overfit)",
+    question="How do model complexity and training-set size produce under- and "
+    "over-fitting in polynomial regression?",
+    setting=(
+        "Classic: y = 5 + 1.2x − 3.4x² + 5.6x³ + ε, ε ~ N(0, 0.01²), x ~ N(0, 1), 100 "
+        "train / 100 test; Linear on (x, x², x³) with PyTorch's default init; MSE; SGD lr "
+        "{lr}, batch {batch_size} (2 for the 2-sample fit), {epochs} epochs, {seeds} seeds; "
+        "fits: cubic, x only, cubic on the first 2 samples. Current: features xⁱ/i! (i < 20), "
+        "ε ~ N(0, 0.1²), Linear without bias on the first 4, 2, 20 features, {current_epochs} "
+        "epochs ({current_long_epochs} for 20)."
+    ),
+    params=[
+        Param("epochs", 100, "epochs of the classic edition's fits (the seed's 100)", min=1),
+        Param("lr", 0.01, "SGD learning rate of every fit", min=0, min_open=True),
+        Param("batch_size", 10, "minibatch size (at most the training-set size)", min=1),
+        Param(
+            "current_epochs",
+            400,
+            "epochs of the current edition's 4- and 2-feature fits",
+            quick=100,
+            min=1,
+        ),
+        Param(
+            "current_long_epochs",
+            1500,
+            "epochs of the current edition's 20-feature fits",
+            quick=300,
+            min=1,
+        ),
+        Param(
+            "seeds",
+            10,
+            "seeds of the classic edition (data, init, batch order)",
+            quick=3,
+            min=1,
+            max=1000,
+        ),
+    ],
+    length="epochs",
+    claims=[
+        Claim(
+            "The cubic fit recovers the true coefficients: w within 0.1 of [1.2, −3.4, 5.6] "
+            "and b within 0.1 of 5 (first seed)",
+            lambda m, p: (
+                max(abs(np.array(m["classic"]["cubic"]["w"]) - [1.2, -3.4, 5.6])) < 0.1
+                and abs(m["classic"]["cubic"]["b"] - 5) < 0.1,
+                {
+                    "largest |w − w*|": float(
+                        max(abs(np.array(m["classic"]["cubic"]["w"]) - [1.2, -3.4, 5.6]))
+                    ),
+                    "b": m["classic"]["cubic"]["b"],
+                },
+            ),
+        ),
+        Claim(
+            "The x-only fit under-fits: its test loss is > 100× the cubic one on every seed",
+            lambda m, p: (
+                bool(
+                    (
+                        _over_seeds(m, "cubic", "test_loss")
+                        < _over_seeds(m, "linear", "test_loss") / 100
+                    ).all()
+                ),
+                {
+                    "smallest ratio": float(
+                        min(
+                            _over_seeds(m, "linear", "test_loss")
+                            / _over_seeds(m, "cubic", "test_loss")
+                        )
+                    )
+                },
+            ),
+        ),
+        Claim(
+            "The cubic fit on 2 samples over-fits: where SGD stays finite, its test loss is "
+            "> 5× its train loss and > 1000× the full cubic fit's, on every seed",
+            _two_sample_overfits,
+        ),
+        Claim(
+            "A 2-sample fit diverges only past SGD's stability limit lr·λ_max > 2",
+            _divergence_explained,
+        ),
+        Claim(
+            "In the current edition, 20 features on 10 samples over-fit: test loss > 10× train",
+            lambda m, p: (
+                m["current"]["20 features, 10 samples"]["test_loss"]
+                > 10 * m["current"]["20 features, 10 samples"]["train_loss"],
+                {
+                    "test / train": m["current"]["20 features, 10 samples"]["test_loss"]
+                    / m["current"]["20 features, 10 samples"]["train_loss"]
+                },
+            ),
+        ),
+    ],
+    published=[
+        Published(
+            value,
+            "d2l 1st edition (the seed's PyTorch port), one run",
+            column,
+            row=name,
+            table="classic",
+        )
+        for name, pub in PUBLISHED.items()
+        for column, value in (
+            ("train (d2l)", pub["train"]),
+            ("test (d2l)", pub["test"]),
+            (
+                "w (d2l)",
+                "[" + ", ".join(f"{v:.3f}" for v in pub["w"]) + "]" if "w" in pub else None,
+            ),
+            ("b (d2l)", pub.get("b")),
+        )
+    ],
+    answer="{answer}",
 )
-def run(config: LabConfig) -> LabResult:
-    epochs = config.steps(full=BOOK_EPOCHS, quick=BOOK_EPOCHS)
-    current_epochs, current_long = (
-        (epochs, 3 * epochs) if config.quick else (4 * epochs, 15 * epochs)
-    )
-    seeds = [config.seed + i for i in range(3 if config.quick else 10)]
-
+def experiment(p, ctx) -> Outcome:
+    epochs, current_epochs, current_long = p.epochs, p.current_epochs, p.current_long_epochs
+    seeds = ctx.seeds(p.seeds)
     classic = {}
-    for seed in track(seeds, total=len(seeds), description="classic edition", config=config):
-        classic[seed] = _classic_fits(seed, epochs)[1]
-    main = classic[config.seed]
-    current_data, current = _current_fits(config.seed, current_epochs, current_long)
+    for seed in ctx.track(seeds, len(seeds), "classic edition"):
+        classic[seed] = _classic_fits(seed, epochs, p.lr, p.batch_size)[1]
+    main = classic[ctx.seed]
+    current_data, current = _current_fits(ctx.seed, current_epochs, current_long)
 
     fmt = lambda values: "[" + ", ".join(f"{v:.3f}" for v in values) + "]"  # noqa: E731
-    rows = []
-    for name, r in main.items():
-        pub = PUBLISHED[name]
-        rows.append(
-            [
-                name,
-                r["train"][-1],
-                pub["train"],
-                r["test"][-1],
-                pub["test"],
-                fmt(r["w"]),
-                fmt(pub["w"]) if "w" in pub else None,
-                round(r["b"], 3),
-                pub.get("b"),
-                round(r["stability"], 3),
-            ]
-        )
+    rows = [
+        [name, r["train"][-1], r["test"][-1], fmt(r["w"]), round(r["b"], 3),
+         round(r["stability"], 3)]
+        for name, r in main.items()
+    ]  # fmt: skip
     main_table = Table(
-        f"Classic edition, seed {config.seed}: final-epoch MSE, weights (true w = "
+        f"Classic edition, seed {ctx.seed}: final-epoch MSE, weights (true w = "
         "[1.2, −3.4, 5.6], b = 5) beside d2l's published run; lr·λ_max > 2 makes "
         "full-batch gradient descent diverge",
-        ["fit", "train", "train (d2l)", "test", "test (d2l)", "w", "w (d2l)", "b", "b (d2l)"]
-        + ["lr·λ_max"],
+        ["fit", "train", "test", "w", "b", "lr·λ_max"],
         rows,
+        name="classic",
     )
     spread_rows = [
         [
@@ -268,20 +389,20 @@ def run(config: LabConfig) -> LabResult:
             ]
         )
     current_table = Table(
-        f"Current edition (xⁱ/i!, ε ~ N(0, 0.1²), seed {config.seed}): MSE; w₀…w₃ vs true "
+        f"Current edition (xⁱ/i!, ε ~ N(0, 0.1²), seed {ctx.seed}): MSE; w₀…w₃ vs true "
         f"{fmt(true_w[:4])}; largest |wᵢ| for i ≥ 4 (true 0)",
         ["fit", "epochs", "train", "test", "test − train", "w₀…w₃", "max |w≥4|"],
         current_rows,
     )
 
-    out = config.out
+    out = ctx.out
     figures = [
         curve_panels(
             {name: {"train": r["train"], "test": r["test"]} for name, r in main.items()},
             out / "poly_fit_classic_losses.png",
             logy=True,
             ylabel="MSE",
-            title=f"Classic edition: train and test loss per epoch (seed {config.seed})",
+            title=f"Classic edition: train and test loss per epoch (seed {ctx.seed})",
         ),
         curve_panels(
             {
@@ -293,7 +414,7 @@ def run(config: LabConfig) -> LabResult:
             logy=True,
             ylabel="MSE",
             ncols=2,
-            title=f"Current edition: train and test loss per epoch (seed {config.seed})",
+            title=f"Current edition: train and test loss per epoch (seed {ctx.seed})",
         ),
     ]
     cubic, linear = main["cubic"], main["linear"]
@@ -344,7 +465,6 @@ def run(config: LabConfig) -> LabResult:
             for name, r in current.items()
         },
     }
-    answer = _classic_answer(config.seed, classic) + _current_answer(current, current_long)
     notes = [
         "The seed labels its third fit (the cubic model on 2 training samples) "
         "'线性函数拟合(欠拟合)', linear fitting / under-fitting, a copy of the previous "
@@ -362,31 +482,6 @@ def run(config: LabConfig) -> LabResult:
         "The published numbers come from one unseeded run; ours depend on the seed (the "
         "second table gives the spread), so they are compared by order of magnitude.",
     ]
-    if epochs != BOOK_EPOCHS:
-        notes.append(
-            f"iterations overridden: {epochs} epochs instead of the book's {BOOK_EPOCHS} for the "
-            f"classic edition (d2l's published losses and weights are after {BOOK_EPOCHS}) and "
-            f"{current_epochs}/{current_long} for the current edition."
-        )
-    if config.quick:
-        notes.append(
-            f"Quick variant: {len(seeds)} seeds and {current_epochs}/{current_long} epochs "
-            "for the current edition (full: 10 seeds, 400/1500)."
-        )
-    return LabResult(
-        question="How do model complexity and training-set size produce under- and "
-        "over-fitting in polynomial regression?",
-        setting=(
-            "Classic: y = 5 + 1.2x − 3.4x² + 5.6x³ + ε, ε ~ N(0, 0.01²), x ~ N(0, 1), 100 "
-            "train / 100 test; Linear on (x, x², x³) with PyTorch's default init; MSE; SGD lr "
-            f"0.01, batch 10 (2 for the 2-sample fit), {epochs} epochs; fits: cubic, x only, "
-            "cubic on the first 2 samples. Current: features xⁱ/i! (i < 20), ε ~ N(0, 0.1²), "
-            f"Linear without bias on the first 4, 2, 20 features, {current_epochs} epochs "
-            f"({current_long} for 20)."
-        ),
-        tables=[main_table, spread_table, current_table],
-        figures=figures,
-        answer=answer,
-        metrics=metrics,
-        notes=notes,
-    )
+    metrics["answer"] = _classic_answer(ctx.seed, classic) + _current_answer(current, current_long)
+    return Outcome(tables=[main_table, spread_table, current_table], figures=figures,
+                   metrics=metrics, notes=notes)  # fmt: skip

@@ -2,172 +2,224 @@
 
 300 points of make_moons (noise 0.5), 200 to train and 100 to test; MLP_3L [2, 20, 3, 1]
 with ReLU and a linear output (logits), weights N(0, 1), biases 0; BCE with logits; full-batch
-gradient descent lr 0.2 for 50,000 iterations. Four runs as the book: baseline; ℓ2,
+gradient descent lr 0.2 for 50,000 iterations. The runs, as the book: baseline; ℓ2,
 R = L + λ/(2N)·Σ W² over the weights (∂R/∂W = ∂L/∂W + λW/N, λ = 0.7, N = 200); the book's
 BatchGD weight decay θ ← (1 − β)θ − lr·g on weights and biases (β = 0.001); inverted dropout
 after both ReLUs (p = 0.3 as the book's code, and p = 0.5 as its text), none at evaluation.
 
 Every seed's copy of the model is trained at once: the parameters carry a leading seed axis
-(nndl.SeedBatchedLinear) and the seeds' losses are summed, so each copy gets exactly its own
-gradient — the same math as separate runs, in one batched matmul per layer.
-
-`iterations` sets the number of gradient steps of every run (full 50,000, quick 2,000).
+(recipes.SeedBatchedLinear) and the seeds' losses are summed, so each copy gets exactly its
+own gradient — the same math as separate runs, in one batched matmul per layer.
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from ..autograd.grad_mode import no_grad
 from ..viz import curves, decision_boundary
-from .base import LabConfig, LabResult, Table, register
-from .nndl import length_notes, mean_spread, mlp_3l, moons_per_seed, predictor, train_mlp_3l
+from .base import Table
+from .declaration import Claim, Outcome, Published, lab
+from .params import Param
+from .recipes import mean_spread, mlp_3l, moons_per_seed, predictor, train_mlp_3l
 
-# name: (dropout p, keyword arguments of train_mlp_3l)
-RUNS = {
-    "baseline": (0.0, {}),
-    "ℓ2, λ = 0.7": (0.0, {"l2": 0.7}),
-    "weight decay 0.001": (0.0, {"weight_decay": 0.001}),
-    "dropout 0.3": (0.3, {}),
-    "dropout 0.5": (0.5, {}),
-}
-PUBLISHED = {  # seeds/002, one Paddle run: (train, test) accuracy
-    "baseline": (0.91, 0.71),
-    "ℓ2, λ = 0.7": (0.86, 0.77),
-    "weight decay 0.001": (0.845, 0.75),
-    "dropout 0.3": (0.855, 0.76),
-}
-FULL = {"seeds": 10, "iterations": 50_000}
-QUICK = {"seeds": 2, "iterations": 2_000}
+BOOK = "seeds/002, one Paddle run"
 
 
-@register(
+def arms(p) -> dict:
+    """{run name: (dropout p, keyword arguments of train_mlp_3l)}: the baseline, then each
+    regularizer at the strength the parameters give."""
+    return {
+        "baseline": (0.0, {}),
+        f"ℓ2, λ = {p.l2:g}": (0.0, {"l2": p.l2}),
+        f"weight decay {p.weight_decay:g}": (0.0, {"weight_decay": p.weight_decay}),
+        **{f"dropout {q:g}": (q, {}) for q in p.dropout},
+    }
+
+
+def _against_baseline(kind):
+    """The claim's check for one kind of regularizer ('l2', 'weight_decay' or 'dropout'): on
+    every seed whose baseline learns, train accuracy and train − test gap below the baseline's."""
+
+    def check(m, p):
+        names = [n for n, (q, kw) in arms(p).items() if (q if kind == "dropout" else kw.get(kind))]
+        if not names:
+            return None  # strength 0: this regularizer was not run
+        n = len(m["seeds"]) - len(m["dead_seeds"])
+        numbers = {}
+        for name in names:
+            label = name.split(" ")[-1] + ": " if kind == "dropout" else ""
+            numbers[f"{label}train lower"] = f"{m['lower_train'][name]}/{n}"
+            numbers[f"{label}gap narrower"] = f"{m['narrower_gap'][name]}/{n}"
+        numbers["dead inits left out"] = len(m["dead_seeds"])
+        holds = n > 0 and all(
+            m["lower_train"][name] == n and m["narrower_gap"][name] == n for name in names
+        )
+        return holds, numbers
+
+    return check
+
+
+def one_class(model, batch) -> np.ndarray:
+    """Per seed: does the trained model predict the same class for every training point?"""
+    with no_grad():
+        positive = model(batch.X_train).data[..., 0] > 0
+    return positive.all(axis=1) | ~positive.any(axis=1)
+
+
+def answer(m, p) -> str:
+    train, test = m["train_accuracy"], m["test_accuracy"]
+    mean = lambda name: f"{np.mean(train[name]):.3f} / {np.mean(test[name]):.3f}"  # noqa: E731
+    base_gap = np.mean(train["baseline"]) - np.mean(test["baseline"])
+    others = "; ".join(f"{name}: {mean(name)}" for name in train if name != "baseline")
+    dead = m["dead_seeds"]
+    dead = f" (seed {', '.join(map(str, dead))}: a dead init that never learns)" if dead else ""
+    return (
+        f"Baseline train / test accuracy {mean('baseline')} (gap {base_gap:.3f}), means over "
+        f"{p.seeds} seeds{dead}; the book's one run: 0.91 / 0.71. With a regularizer: {others}."
+    )
+
+
+@lab(
     "regularization",
     summary="ℓ2, weight decay and dropout on an over-fitting MLP (moons, 200 points), 10 seeds",
     source="seeds/002 (NNDL §7.6)",
+    question="Do ℓ2, weight decay and dropout cure the over-fitting of a small MLP?",
+    setting=(
+        "make_moons(300, shuffle=True, noise=0.5) (scikit-learn, random_state = the seed's data "
+        "stream): first 200 train, last 100 test. MLP_3L [2, 20, 3, 1], ReLU, logits; "
+        "W ~ N(0,1), b = 0. BCE with logits, full-batch gradient descent lr {lr}, "
+        "{iterations:,} iterations. ℓ2: λ/(2N)·ΣW² over weights (nn.l2_penalty), λ = {l2:g}; "
+        "weight decay: SGD decoupled=True, β = {weight_decay:g}, weights and biases; inverted "
+        "dropout p = {dropout} after both ReLUs (a new mask each forward; eval mode without). "
+        "Accuracy of the final model, logits > 0. {seeds} seeds (data and init), trained "
+        "together as one batched computation."
+    ),
+    params=[
+        Param("l2", 0.7, "ℓ2 strength λ of the penalty λ/(2N)·ΣW² (0: no ℓ2 run)", min=0),
+        Param(
+            "weight_decay",
+            0.001,
+            "decoupled weight decay β per step (0: no such run)",
+            min=0,
+            max=0.5,
+        ),  # fmt: skip
+        Param("dropout", [0.3, 0.5], "drop probabilities, one dropout run each", min=0, max=0.9),
+        Param(
+            "lr",
+            0.2,
+            "full-batch gradient descent step (quick: 0.5, over-fits in 6,500 steps)",
+            quick=0.5,
+            min=0,
+            min_open=True,
+        ),
+        Param("iterations", 50_000, "gradient steps of every run", quick=6_500, min=1),
+        Param("seeds", 10, "seeds (data set and init) per run", quick=2, min=1, max=1000),
+    ],
+    length="iterations",
+    claims=[
+        Claim(
+            "On every seed whose baseline learns, ℓ2 (λ = {l2:g}) lowers the train accuracy "
+            "and narrows the train–test gap against that seed's baseline",
+            _against_baseline("l2"),
+        ),
+        Claim(
+            "On every seed whose baseline learns, weight decay (β = {weight_decay:g}) lowers "
+            "the train accuracy and narrows the train–test gap against that seed's baseline",
+            _against_baseline("weight_decay"),
+        ),
+        Claim(
+            "On every seed whose baseline learns, dropout (p = {dropout}) lowers the train "
+            "accuracy and narrows the train–test gap against that seed's baseline",
+            _against_baseline("dropout"),
+        ),
+    ],
+    published=[
+        *(
+            Published(value, BOOK, column, row=row)
+            for row, values in [
+                ("baseline", (0.91, 0.71)),
+                ("ℓ2, λ = 0.7", (0.86, 0.77)),
+                ("weight decay 0.001", (0.845, 0.75)),
+                ("dropout 0.3", (0.855, 0.76)),
+            ]
+            for column, value in zip(("published train", "published test"), values)
+        ),
+    ],
+    answer=answer,
 )
-def run(config: LabConfig) -> LabResult:
-    plan = QUICK if config.quick else FULL
-    seeds = [config.seed + k for k in range(plan["seeds"])]
-    iterations = config.steps(full=FULL["iterations"], quick=QUICK["iterations"])
+def experiment(p, ctx) -> Outcome:
+    seeds = ctx.seeds(p.seeds)
     batch = moons_per_seed(seeds)
-    results, models, seconds = {}, {}, {}
-    for name, (p, options) in RUNS.items():
-        start = time.perf_counter()
-        models[name] = mlp_3l(seeds, dropout=p)
+    results, models = {}, {}
+    for name, (q, options) in arms(p).items():
+        models[name] = mlp_3l(seeds, dropout=q)
         results[name] = train_mlp_3l(
-            models[name], batch, iterations, config, description=name, **options
+            models[name], batch, p.iterations, ctx, lr=p.lr, description=name, **options
         )
-        seconds[name] = time.perf_counter() - start
     base = results["baseline"]
+    learns = ~one_class(models["baseline"], batch)
+    lower = {n: int((r.train_accuracy < base.train_accuracy)[learns].sum())
+             for n, r in results.items()}  # fmt: skip
+    gap = {n: np.round(r.gap, 6) for n, r in results.items()}  # in whole points: no float ties
+    narrower = {n: int((gap[n] < gap["baseline"])[learns].sum()) for n in results}
+    n_learn = int(learns.sum())
 
-    summary_rows = []
-    for name, r in results.items():
-        published = PUBLISHED.get(name, (None, None))
-        lower = int((r.train_accuracy < base.train_accuracy).sum())
-        narrower = int((r.gap < base.gap).sum())
-        summary_rows.append(
-            [name, *published, mean_spread(r.train_accuracy), mean_spread(r.test_accuracy),
-             mean_spread(r.gap), None if name == "baseline" else f"{lower}/{len(seeds)}",
-             None if name == "baseline" else f"{narrower}/{len(seeds)}"]
-        )  # fmt: skip
     summary = Table(
-        f"Accuracy of the final model over {len(seeds)} seeds, {iterations:,} iterations: "
+        f"Accuracy of the final model over {len(seeds)} seeds, {p.iterations:,} iterations: "
         "mean (min–max)",
-        ["run", "published train", "published test", "ours train", "ours test",
-         "ours train − test", "train below baseline", "gap below baseline"],
-        summary_rows,
+        ["run", "ours train", "ours test", "ours train − test",
+         "train below baseline (seeds that learn)", "gap below baseline (seeds that learn)"],
+        [
+            [name, mean_spread(r.train_accuracy), mean_spread(r.test_accuracy), mean_spread(r.gap),
+             None if name == "baseline" else f"{lower[name]}/{n_learn}",
+             None if name == "baseline" else f"{narrower[name]}/{n_learn}"]
+            for name, r in results.items()
+        ],
     )  # fmt: skip
     per_seed = Table(
-        "Per seed: train / test accuracy",
-        ["seed", *RUNS],
+        "Per seed: train / test accuracy ('dead init': the baseline predicts one class on "
+        "every training point)",
+        ["seed", *results, "dead init"],
         [
             [seed, *(f"{r.train_accuracy[i]:.3f} / {r.test_accuracy[i]:.3f}"
-                     for r in results.values())]
+                     for r in results.values()), None if learns[i] else "dead init"]
             for i, seed in enumerate(seeds)
         ],
     )  # fmt: skip
 
-    out = config.out
-    figures = []
-    for k, (name, model) in enumerate(models.items()):
-        figures.append(
-            decision_boundary(
-                predictor(model, threshold=0.0, seed_index=0),
-                batch.X_train.data[0],
-                batch.y_train.data[0],
-                out / f"regularization_boundary_{k}.png",
-                title=f"{name} (seed {seeds[0]}): train {results[name].train_accuracy[0]:.3f}, "
-                f"test {results[name].test_accuracy[0]:.3f}",
-            )
+    figures = [
+        decision_boundary(
+            predictor(model, threshold=0.0, seed_index=0),
+            batch.X_train.data[0],
+            batch.y_train.data[0],
+            ctx.out / f"regularization_boundary_{k}.png",
+            title=f"{name} (seed {seeds[0]}): train {results[name].train_accuracy[0]:.3f}, "
+            f"test {results[name].test_accuracy[0]:.3f}",
         )
-    every = base.record_every
+        for k, (name, model) in enumerate(models.items())
+    ]
     figures.append(
         curves(
-            {name: (np.arange(len(r.losses)) * every, r.losses.mean(axis=1))
+            {name: (np.arange(len(r.losses)) * r.record_every, r.losses.mean(axis=1))
              for name, r in results.items()},
-            out / "regularization_loss.png",
+            ctx.out / "regularization_loss.png",
             logy=True,
             xlabel="iteration",
             ylabel="training BCE (mean over seeds)",
             title="training loss (data term only; dropout runs with their masks)",
         )
     )  # fmt: skip
-
-    holds = {
-        name: {
-            "train_lower": bool((r.train_accuracy < base.train_accuracy).all()),
-            "gap_narrower": bool((r.gap < base.gap).all()),
-        }
-        for name, r in results.items()
-        if name != "baseline"
-    }
-    everywhere = all(h["train_lower"] and h["gap_narrower"] for h in holds.values())
-    failures = [
-        f"{name} ({', '.join(k for k, ok in h.items() if not ok)})"
-        for name, h in holds.items()
-        if not (h["train_lower"] and h["gap_narrower"])
-    ]
-    answer = (
-        f"Baseline: train {base.train_accuracy.mean():.3f}, test {base.test_accuracy.mean():.3f} "
-        f"(gap {base.gap.mean():.3f}) over {len(seeds)} seeds; the book's one run: 0.91 / 0.71. "
-        + "; ".join(
-            f"{name}: {r.train_accuracy.mean():.3f} / {r.test_accuracy.mean():.3f}"
-            for name, r in results.items()
-            if name != "baseline"
-        )
-        + ". "
-        + (
-            f"On every one of the {len(seeds)} seeds, each regularizer lowers the train accuracy "
-            "and narrows the train–test gap against that seed's baseline."
-            if everywhere
-            else "Not on every seed: " + ", ".join(failures) + " fail on some seed."
-        )
-    )
-    return LabResult(
-        question="Do ℓ2, weight decay and dropout cure the over-fitting of a small MLP?",
-        setting=(
-            "make_moons(300, shuffle=True, noise=0.5) (scikit-learn, random_state = seed): first "
-            "200 train, last 100 test. MLP_3L [2, 20, 3, 1], ReLU, logits; W ~ N(0,1), b = 0. BCE "
-            f"with logits, full-batch gradient descent lr 0.2, {iterations:,} iterations. ℓ2: "
-            "λ/(2N)·ΣW² over weights (nn.l2_penalty), λ = 0.7; weight decay: SGD decoupled=True, "
-            "β = 0.001, weights and biases; inverted dropout after both ReLUs (a new mask each "
-            "forward; eval mode without). Accuracy of the final model, logits > 0. "
-            f"{len(seeds)} seeds (data and init), trained together as one batched computation."
-        ),
+    return Outcome(
         tables=[summary, per_seed],
         figures=figures,
-        answer=answer,
         metrics={
             "seeds": seeds,
-            "iterations": iterations,
-            "train_accuracy": {n: r.train_accuracy.tolist() for n, r in results.items()},
-            "test_accuracy": {n: r.test_accuracy.tolist() for n, r in results.items()},
-            "holds_on_every_seed": holds,
-            "claim_holds": everywhere,
-            "published": {n: list(v) for n, v in PUBLISHED.items()},
-            "seconds": seconds,
+            "train_accuracy": {n: r.train_accuracy for n, r in results.items()},
+            "test_accuracy": {n: r.test_accuracy for n, r in results.items()},
+            "lower_train": lower,
+            "narrower_gap": narrower,
+            "dead_seeds": [s for s, ok in zip(seeds, learns) if not ok],
         },
         notes=[
             "The published row is one run of Paddle with paddle.seed(0) and the book's own "
@@ -180,8 +232,11 @@ def run(config: LabConfig) -> LabResult:
             "(N = 200).",
             "Weight decay is the book's BatchGD, θ ← (1 − β)θ − lr·g applied to every parameter, "
             "biases included (SGD with decoupled=True) — unlike the ℓ2 run, which spares biases.",
+            "A seed whose baseline predicts one class on every training point (N(0, 1) weights "
+            "can leave all 3 ReLU units of the second layer dead on every input: the gradient "
+            "is 0 and the net never learns, with or without a regularizer) has nothing to "
+            "over-fit: the claims leave such dead inits out and say how many there were.",
             "The loss curves show the data term (BCE) only; the dropout runs' training BCE is "
             "measured with their masks on, so it sits above the others.",
-            *length_notes(config, iterations, FULL["iterations"]),
         ],
     )

@@ -1,6 +1,6 @@
 """vanishing-chain — seeds/001: gradients along a chain of one-unit layers.
 
-The seed's chain of 10 one-unit layers, on the scalar engine:
+The seed's chain of 10 one-unit layers:
 
     y₀ = x = 1,   y_{i+1} = act(w_i · y_i)  (i = 0…9),   C = (Y − y₁₀)²,  Y = 3,  w_i ~ N(0, 1)
 
@@ -16,128 +16,173 @@ non-zero. Both ReLUs are positively homogeneous, act(w·y) = a·w·y with a ∈ 
 so y₁₀ = x·Π a_j w_j and ∂C/∂w_i = ∂C/∂y₁₀ · y₁₀ / w_i: no layer is favoured, and every
 gradient is as small as the output.
 
-Nothing is trained (the gradients are taken at the initial weights), so the lab ignores
-``config.iterations``.
+Nothing is trained: the gradients are those at the initial weights. The seeds form one
+batch: w_i holds the i-th weight of every seed, and C = Σ_s C_s, so each seed's weights
+get exactly the gradient of that seed's own cost.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..scalar import Value, gradients, leaky_relu, relu, sigmoid
+from .. import float64, tensor
 from ..viz import grad_norm_bars
-from .base import LabConfig, LabResult, Table, register, track
+from .base import Table
+from .declaration import Claim, Outcome, lab
+from .params import Param
+from .recipes import ACTIVATION_NAMES, activation
+from .runner import Context
 
-LAYERS = 10
-SEEDS = 10
-X, TARGET = 1.0, 3.0
-ACTIVATIONS = {
-    "sigmoid": sigmoid,
-    "ReLU": relu,
-    "Leaky ReLU (0.01)": lambda v: leaky_relu(v, 0.01),
-}
+LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU ({:g})", "elu": "ELU"}
 
 
-def chain_gradients(weights: np.ndarray, activation) -> tuple[np.ndarray, float]:
-    """(dC/dw_i for every i, y₁₀) for the chain y_{i+1} = act(w_i y_i), y₀ = 1, C = (3 − y₁₀)²."""
-    w = [Value(v, label=f"w{i}") for i, v in enumerate(weights)]
-    y = Value(X, label="x")
+def label(name: str, slope: float) -> str:
+    return LABELS.get(name, name).format(slope)
+
+
+def chain_gradients(weights: np.ndarray, act, x: float, target: float):
+    """(∂C/∂w, y_L) of the chain y_{i+1} = act(w_i y_i), y₀ = x, C = (target − y_L)², for a
+    batch of weight draws ``weights`` (seeds × layers): both per seed."""
+    w = [tensor(column, dtype=float64, requires_grad=True) for column in weights.T]
+    y = tensor(np.full(len(weights), x), dtype=float64)
     for w_i in w:
-        y = activation(w_i * y)
-    cost = (TARGET - y) * (TARGET - y)
-    grads = gradients(cost)
-    return np.array([grads.get(w_i, 0.0) for w_i in w]), y.data
+        y = act(w_i * y)
+    ((target - y) ** 2).sum().backward()
+    return np.stack([w_i.grad.data for w_i in w], axis=1), y.data
 
 
-@register(
+def _sigmoid_shrinks(m, p):
+    if "sigmoid" not in m["median_abs_gradient"]:
+        return None
+    sig = np.array(m["median_abs_gradient"]["sigmoid"])
+    ratio = m["sigmoid_last_over_first"]
+    return bool(np.all(np.diff(sig) > 0) and ratio > 1e3), {"last / first": ratio}
+
+
+def _relu_dies(m, p):
+    if "relu" not in m["median_abs_gradient"]:
+        return None
+    dead, negative = m["relu_all_zero_seeds"], m["seeds_with_a_negative_weight"]
+    return dead == negative > 0, {"all-zero seeds": dead, "seeds with a negative w": negative}
+
+
+def _leaky_closed_form(m, p):
+    if "leaky_relu" not in m["median_abs_gradient"]:
+        return None
+    zeros, gap = sum(m["zero_gradient_seeds"]["leaky_relu"]), m["leaky_relu_closed_form_gap"]
+    return zeros == 0 and gap < 1e-12, {"zero gradients": zeros, "relative gap": gap}
+
+
+def answer(m: dict, p) -> str:
+    medians = m["median_abs_gradient"]
+    parts = [
+        f"{label(name, p.slope)}: median |dC/dw| {g[0]:.2e} at the first layer, {g[-1]:.2e} "
+        f"at the last, median |y_{p.layers}| = {m['median_abs_output'][name]:.1e}"
+        for name, g in medians.items()
+    ]
+    return (
+        "; ".join(parts) + f". Over {p.seeds} seeds, {m['seeds_with_a_negative_weight']} draws "
+        "have a negative weight. Each layer between a weight and the output multiplies its "
+        "gradient by act'(z)·w: at most |w|/4 for the sigmoid, 0 after a negative ReLU "
+        "pre-activation, and a factor slope per negative Leaky ReLU pre-activation."
+    )
+
+
+@lab(
     "vanishing-chain",
     summary="Gradients along a chain of 10 one-unit sigmoid / ReLU / Leaky ReLU layers",
     source="seeds/001",
+    question=(
+        "How do the gradients of a deep chain of one-unit layers depend on the layer and "
+        "on the activation (sigmoid, ReLU, Leaky ReLU)?"
+    ),
+    setting=lambda m, p: (
+        f"The seed's chain: y₀ = x = {p.x:g}, y_(i+1) = act(w_i·y_i) for i = 0…{p.layers - 1}, "
+        f"cost C = ({p.target:g} − y_{p.layers})², weights w_i ~ N(0, 1) drawn once per seed "
+        f"({p.seeds} seeds, the same weights for "
+        f"{', '.join(label(a, p.slope) for a in p.activations)}); dC/dw_i by "
+        "back-propagation in float64, all seeds as one batch. No training: the gradients at "
+        "the initial weights."
+    ),
+    params=[
+        Param("layers", 10, "one-unit layers in the chain", min=1, max=1000),
+        Param("seeds", 10, "weight draws (seeds)", min=1, max=10_000),
+        Param(
+            "activations", ["sigmoid", "relu", "leaky_relu"], "compared", choices=ACTIVATION_NAMES
+        ),
+        Param("slope", 0.01, "Leaky ReLU's negative slope", min=0, max=1),
+        Param("x", 1.0, "the input y₀"),
+        Param("target", 3.0, "the target Y of C = (Y − y_L)²"),
+    ],
+    claims=[
+        Claim(
+            "Sigmoid: the median |dC/dw_i| rises at every layer from the input to the output, "
+            "the last layer's over 1000 times the first's",
+            _sigmoid_shrinks,
+        ),
+        Claim(
+            "ReLU: every gradient is exactly 0 on exactly the seeds that draw a negative "
+            "weight (one negative pre-activation zeroes the rest of the chain)",
+            _relu_dies,
+        ),
+        Claim(
+            "Leaky ReLU: no gradient is 0, and ∂C/∂w_i = ∂C/∂y_L · y_L / w_i exactly "
+            "(positive homogeneity): every gradient is as small as the output",
+            _leaky_closed_form,
+        ),
+    ],
+    answer=answer,
 )
-def run(config: LabConfig) -> LabResult:
-    draws = [np.random.default_rng([config.seed, s]).standard_normal(LAYERS) for s in range(SEEDS)]
-    grads = {name: np.empty((SEEDS, LAYERS)) for name in ACTIVATIONS}
-    outputs = {name: np.empty(SEEDS) for name in ACTIVATIONS}
-    for s in track(range(SEEDS), SEEDS, "seeds", config):
-        for name, activation in ACTIVATIONS.items():
-            grads[name][s], outputs[name][s] = chain_gradients(draws[s], activation)
-    magnitude = {name: np.abs(g) for name, g in grads.items()}
-    median = {name: np.median(m, axis=0) for name, m in magnitude.items()}
-    zeros = {name: (m == 0).sum(axis=0) for name, m in magnitude.items()}
-    relu_dead_seeds = int((magnitude["ReLU"] == 0).all(axis=1).sum())
-    negative_weight_seeds = int((np.array(draws) < 0).any(axis=1).sum())
-    leaky_out = outputs["Leaky ReLU (0.01)"][:, None]
-    homogeneous = -2 * (TARGET - leaky_out) * leaky_out / np.array(draws)
-    leaky_closed_form_gap = float(
-        np.abs(grads["Leaky ReLU (0.01)"] - homogeneous).max() / np.abs(homogeneous).max()
+def experiment(p, ctx) -> Outcome:
+    seeds = ctx.seeds(p.seeds)
+    draws = np.stack(
+        [np.random.default_rng(Context.streams(s)[1]).standard_normal(p.layers) for s in seeds]
     )
+    grads, outputs = {}, {}
+    for name in ctx.track(p.activations, len(p.activations), "activations"):
+        grads[name], outputs[name] = chain_gradients(
+            draws, activation(name, p.slope), p.x, p.target
+        )
+    median = {name: np.median(np.abs(g), axis=0) for name, g in grads.items()}
+    zeros = {name: (g == 0).sum(axis=0) for name, g in grads.items()}
+    metrics = {
+        "median_abs_gradient": median,
+        "zero_gradient_seeds": zeros,
+        "median_abs_output": {name: np.median(np.abs(o)) for name, o in outputs.items()},
+        "seeds_with_a_negative_weight": int((draws < 0).any(axis=1).sum()),
+    }
+    if "sigmoid" in grads:
+        metrics["sigmoid_last_over_first"] = float(median["sigmoid"][-1] / median["sigmoid"][0])
+    if "relu" in grads:
+        metrics["relu_all_zero_seeds"] = int((grads["relu"] == 0).all(axis=1).sum())
+    if "leaky_relu" in grads:
+        out = outputs["leaky_relu"][:, None]
+        closed_form = -2 * (p.target - out) * out / draws
+        gap = np.abs(grads["leaky_relu"] - closed_form).max() / np.abs(closed_form).max()
+        metrics["leaky_relu_closed_form_gap"] = float(gap)
 
-    layers = [f"w{i}" for i in range(LAYERS)]
+    layers = [f"w{i}" for i in range(p.layers)]
+    labels = [label(name, p.slope) for name in p.activations]
+    relu = ["seeds with ReLU gradient exactly 0"] if "relu" in grads else []
     figure = grad_norm_bars(
-        {name: dict(zip(layers, median[name])) for name in ACTIVATIONS},
-        config.out / "vanishing_chain_gradients.png",
-        ylabel=f"median |dC/dw_i| over {SEEDS} seeds",
-        title="Chain of 10 one-unit layers: gradient per layer (input side left)",
+        {label(n, p.slope): dict(zip(layers, median[n])) for n in p.activations},
+        ctx.out / "vanishing_chain_gradients.png",
+        ylabel=f"median |dC/dw_i| over {p.seeds} seeds",
+        title=f"Chain of {p.layers} one-unit layers: gradient per layer (input side left)",
     )
-    first_rows = [
-        [layers[i], draws[0][i], *(grads[name][0, i] for name in ACTIVATIONS)]
-        for i in range(LAYERS)
-    ]
-    median_rows = [
-        [layers[i], *(median[name][i] for name in ACTIVATIONS), int(zeros["ReLU"][i])]
-        for i in range(LAYERS)
-    ]
-    sig = median["sigmoid"]
-    leaky = median["Leaky ReLU (0.01)"]
-    answer = (
-        f"Sigmoid: the median |dC/dw| falls from {sig[-1]:.2e} at the last layer to "
-        f"{sig[0]:.2e} at the first ({sig[-1] / sig[0]:.1e} times smaller): each layer "
-        "between a weight and the output multiplies its gradient by σ'(z)·w, with σ' ≤ 1/4. "
-        f"ReLU: in {relu_dead_seeds} of {SEEDS} seeds every gradient is exactly 0 — each of "
-        f"those draws has a negative weight ({negative_weight_seeds} of {SEEDS} draws do), "
-        "which makes a pre-activation negative and zeroes the rest of the chain, output "
-        "included. Leaky ReLU: no gradient is 0 and they do not shrink toward the input "
-        f"(medians {leaky[0]:.2e} at the first layer, {leaky[-1]:.2e} at the last), but all "
-        "are as small as the output: ∂C/∂w_i = ∂C/∂y₁₀ · y₁₀ / w_i (relative gap "
-        f"{leaky_closed_form_gap:.0e}), and y₁₀ carries a factor 0.01 per negative "
-        f"pre-activation (median |y₁₀| = {np.median(np.abs(leaky_out)):.1e})."
-    )
-    return LabResult(
-        question=(
-            "How do the gradients of a deep chain of one-unit layers depend on the layer and "
-            "on the activation (sigmoid, ReLU, Leaky ReLU)?"
-        ),
-        setting=(
-            f"The seed's chain: y₀ = x = {X:g}, y_(i+1) = act(w_i·y_i) for i = 0…{LAYERS - 1}, "
-            f"cost C = ({TARGET:g} − y_{LAYERS})², weights w_i ~ N(0, 1) drawn once per seed "
-            f"({SEEDS} seeds, the same weights for the three activations); dC/dw_i by "
-            "back-propagation on the scalar engine (nablab.scalar). No training: the "
-            "gradients at the initial weights."
-        ),
-        tables=[
-            Table(
-                "dC/dw_i for the first seed (the seed prints one such list)",
-                ["weight", "w_i", *ACTIVATIONS],
-                first_rows,
-            ),
-            Table(
-                f"Median |dC/dw_i| over {SEEDS} seeds",
-                ["weight", *ACTIVATIONS, "seeds with ReLU gradient exactly 0"],
-                median_rows,
-            ),
-        ],
+    tables = [
+        Table("dC/dw_i for the first seed (the seed prints one such list)",
+              ["weight", "w_i", *labels],
+              [[w, draws[0, i], *(grads[n][0, i] for n in p.activations)]
+               for i, w in enumerate(layers)]),
+        Table(f"Median |dC/dw_i| over {p.seeds} seeds", ["weight", *labels, *relu],
+              [[w, *(median[n][i] for n in p.activations), *(int(zeros["relu"][i]) for _ in relu)]
+               for i, w in enumerate(layers)]),
+    ]  # fmt: skip
+    return Outcome(
+        tables=tables,
         figures=[figure],
-        answer=answer,
-        metrics={
-            "median_abs_gradient": {name: median[name] for name in ACTIVATIONS},
-            "zero_gradient_seeds": {name: zeros[name] for name in ACTIVATIONS},
-            "relu_all_zero_seeds": relu_dead_seeds,
-            "seeds_with_a_negative_weight": negative_weight_seeds,
-            "sigmoid_last_over_first": float(sig[-1] / sig[0]),
-            "leaky_relu_closed_form_gap": leaky_closed_form_gap,
-            "median_abs_output": {name: np.median(np.abs(o)) for name, o in outputs.items()},
-            "seeds": SEEDS,
-        },
+        metrics=metrics,
         notes=[
             "The seed's loop starts with y = sigmoid(w[1]*x) and then applies all ten "
             "weights, so w1 is used twice and the chain has 11 layers; the lab uses "
@@ -155,5 +200,8 @@ def run(config: LabConfig) -> LabResult:
             "The seed says ReLU 'perfectly avoids vanishing and exploding gradients'. In "
             "this chain ReLU's gradients are a product of weights when every weight is "
             "positive, and exactly 0 otherwise — the 'dead' case the seed then observed.",
+            "The seed runs the chain on its scalar engine; the lab runs it on the tensor "
+            "engine with the activations every lab shares (the same gradients as "
+            "nablab.scalar, which the tests check).",
         ],
     )

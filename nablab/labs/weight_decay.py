@@ -4,8 +4,6 @@
 ½(ŷ − y)² + λ/2·‖w‖² (the bias is not penalised) with minibatch SGD, λ = 0 and λ = 3:
 from scratch (the penalty written into the loss) and with the optimizer's
 `weight_decay` on the weight's parameter group only.
-
-``config.iterations`` sets the epochs of every run (d2l's 100 otherwise).
 """
 
 import numpy as np
@@ -14,11 +12,12 @@ import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, linear_high_dim
 from nablab.labs._panels import curve_panels
-from nablab.labs._seeds import data_and_model_seeds
-from nablab.labs.base import LabConfig, LabResult, Table, register, spread, track
+from nablab.labs.base import Table, spread
+from nablab.labs.declaration import Claim, Outcome, Published, lab
+from nablab.labs.params import Param
+from nablab.labs.runner import Context
 from nablab.viz import curves
 
-LR, EPOCHS, LAMBDAS = 0.003, 100, (0.0, 3.0)
 # ‖w‖ after training, d2l 0.14–0.17 (batch 5): no decay, λ = 3.
 PUBLISHED_NORM = {0.0: (12.8, 15.1), 3.0: (0.32, 0.44)}
 VARIANTS = {
@@ -33,7 +32,7 @@ def _squared_loss(prediction, y):
     return ((prediction - y) ** 2 / 2).mean()
 
 
-def train(data, lam, batch_size, variant, seed, epochs):
+def train(data, lam, batch_size, variant, seed, epochs, lr):
     """One run of `epochs` epochs; returns per-epoch train/test losses (mean ½(ŷ − y)²)
     and ‖w‖ per epoch.
 
@@ -56,7 +55,7 @@ def train(data, lam, batch_size, variant, seed, epochs):
         model.weight.data[...] = w0.T
         model.bias.data[...] = b0
         groups = [{"params": [model.weight], "weight_decay": lam}, {"params": [model.bias]}]
-        optimizer = optim.SGD(groups, lr=LR)
+        optimizer = optim.SGD(groups, lr=lr)
         loss_fn = nn.MSELoss() if variant == "d2l concise" else _squared_loss
         forward, weight = model, model.weight
     history = {"train": [], "test": [], "norm": []}
@@ -68,7 +67,7 @@ def train(data, lam, batch_size, variant, seed, epochs):
                 per_example.sum().backward()
                 with nablab.no_grad():
                     for p in (w, b):
-                        p.data -= LR * p.grad.data / len(X)
+                        p.data -= lr * p.grad.data / len(X)
                         p.grad = None
             else:
                 loss = loss_fn(forward(X), y)
@@ -82,124 +81,180 @@ def train(data, lam, batch_size, variant, seed, epochs):
     return history
 
 
-def _versus_published(norm0, norm3):
-    ranges = PUBLISHED_NORM.values()
-    inside = [low <= n <= high for n, (low, high) in zip((norm0, norm3), ranges)]
-    near = [low / 1.5 <= n <= high * 1.5 for n, (low, high) in zip((norm0, norm3), ranges)]
-    if all(inside):
-        return "both inside d2l's published ranges 12.8–15.1 and 0.32–0.44"
-    if all(near):
-        return "d2l published 12.8–15.1 and 0.32–0.44: ours are within 1.5× of those ranges"
-    return "d2l published 12.8–15.1 and 0.32–0.44: ours are further off"
+def _row(variant, batch_size, lam) -> str:
+    return f"{variant}, batch {batch_size}, λ = {lam:g}"
 
 
-@register(
+def _pair(p):
+    """(0, the largest λ) when both were run, else None: the comparison the claims make."""
+    top = max(p.lambdas)
+    return (0.0, top) if 0.0 in p.lambdas and top > 0 else None
+
+
+def _shrinks(key):
+    def check(m, p):
+        if _pair(p) is None:
+            return None
+        without, with_decay = (np.asarray(m[key][str(lam)]) for lam in _pair(p))
+        ratio = without / with_decay
+        return bool((ratio > 10).all()), {"smallest ratio over seeds": float(ratio.min())}
+
+    return check
+
+
+def _near_published(m, p):
+    if not {0.0, 3.0} <= set(p.lambdas) or p.batch_size != 5:
+        return None
+    medians = {lam: float(np.median(m["norm_scratch"][str(lam)])) for lam in (0.0, 3.0)}
+    near = all(
+        low / 1.5 <= medians[lam] <= high * 1.5 for lam, (low, high) in PUBLISHED_NORM.items()
+    )
+    return near, {f"median ‖w‖, λ = {lam:g}": v for lam, v in medians.items()}
+
+
+def answer(m, p) -> str:
+    if _pair(p) is None:
+        return f"λ = {p.lambdas}: no run without decay to compare with (see the tables)."
+    lo, hi = (str(lam) for lam in _pair(p))
+    med = lambda key, lam: float(np.median(m[key][lam]))  # noqa: E731
+    norm0, norm3 = med("norm_scratch", lo), med("norm_scratch", hi)
+    test0, test3 = med("test_loss", lo), med("test_loss", hi)
+    train0, train3 = med("train_loss", lo), med("train_loss", hi)
+    return (
+        f"Without decay the 200 weights fit the 20 samples (median train loss {train0:.2g}) and "
+        f"stay near their N(0, 1) start: ‖w‖ = {norm0:.1f}, test loss {test0:.3g}. With "
+        f"λ = {float(hi):g}, ‖w‖ shrinks to {norm3:.2f} ({norm0 / norm3:.0f}× smaller; the true "
+        f"‖w‖ is {m['true_norm']:.3f}), the train loss rises to {train3:.2g} and the test loss "
+        f"falls to {test3:.3g}, {test0 / test3:.0f}× lower (medians over {p.seeds} seeds, batch "
+        f"{p.batch_size}, from scratch; d2l published ‖w‖ 12.8–15.1 and 0.32–0.44). The "
+        "optimizer's weight_decay on the weight group reproduces the from-scratch run: ‖w‖ per "
+        f"epoch agrees to {m['scratch_vs_optimizer_norm_rel_diff']:.1e} relative."
+    )
+
+
+@lab(
     "weight-decay",
     summary="L2 weight decay on a 200-input linear model trained on 20 samples",
     source="seeds/004 (d2l 3.12 weight-decay)",
+    question="How much does an L2 penalty on the weights help a linear model that has "
+    "far more inputs than training samples?",
+    setting=(
+        "d2l: n_train 20, n_test 100, 200 inputs, y = 0.05 + Σ 0.01·xᵢ + ε, ε ~ N(0, "
+        "0.01²), x ~ N(0, I); w ~ N(0, 1), b = 0; loss ½(ŷ − y)² + λ/2·‖w‖² (bias not "
+        "penalised); SGD lr {lr}, batch {batch_size} (and the seed's 1), {epochs} epochs; "
+        "λ = {lambdas}; from scratch and with SGD's weight_decay on the weight's parameter "
+        "group; {seeds} seeds (data, init, batch order)."
+    ),
+    params=[
+        Param("lambdas", [0.0, 3.0], "penalty strengths λ to compare", min=0),
+        Param("lr", 0.003, "SGD learning rate", min=0, min_open=True),
+        Param("epochs", 100, "epochs of every run", min=1),
+        Param("batch_size", 5, "minibatch size (d2l 2nd edition; a run with 1 is added)", min=1),
+        Param("seeds", 10, "seeds (data, init, batch order)", quick=2, min=1, max=1000),
+    ],
+    length="epochs",
+    claims=[
+        Claim(
+            "Decay shrinks the weights: ‖w‖ without decay is > 10× ‖w‖ with λ = {lambdas_max:g} "
+            "on every seed (from scratch)",
+            _shrinks("norm_scratch"),
+        ),
+        Claim(
+            "Decay cures the over-fitting: the test loss without decay is > 10× the one with "
+            "λ = {lambdas_max:g} on every seed (from scratch)",
+            _shrinks("test_loss"),
+        ),
+        Claim(
+            "The median ‖w‖ is within 1.5× of d2l's published ranges (12.8–15.1 without decay, "
+            "0.32–0.44 with λ = 3)",
+            _near_published,
+        ),
+        Claim(
+            "SGD's weight_decay on the weight group is the from-scratch penalty: ‖w‖ per epoch "
+            "agrees to < 1e-4 relative",
+            lambda m, p: (
+                m["scratch_vs_optimizer_norm_rel_diff"] < 1e-4,
+                {"largest relative difference": m["scratch_vs_optimizer_norm_rel_diff"]},
+            ),
+        ),
+    ],
+    published=[
+        Published(f"{low}–{high}", "d2l 0.14–0.17, batch 5", "‖w‖ (d2l)", row=_row(v, 5, lam))
+        for v in ("scratch", "optimizer")
+        for lam, (low, high) in PUBLISHED_NORM.items()
+    ],
+    answer=answer,
 )
-def run(config: LabConfig) -> LabResult:
-    epochs = config.steps(full=EPOCHS, quick=EPOCHS)
-    seeds = [config.seed + i for i in range(2 if config.quick else 10)]
-    settings = [(v, 5) for v in VARIANTS] + [("scratch", 1)]
+def experiment(p, ctx) -> Outcome:
+    seeds = ctx.seeds(p.seeds)
+    settings = [(v, p.batch_size) for v in VARIANTS]
+    settings += [("scratch", 1)] if p.batch_size != 1 else []
+    jobs = [(s, v, bs, lam) for s in seeds for v, bs in settings for lam in p.lambdas]
     runs = {}
-    jobs = [(s, v, bs, lam) for s in seeds for v, bs in settings for lam in LAMBDAS]
-    for seed, variant, batch_size, lam in track(
-        jobs, total=len(jobs), description="training", config=config
-    ):
-        data_seed, model_seed = data_and_model_seeds(seed)
+    for seed, variant, batch_size, lam in ctx.track(jobs, len(jobs), "training"):
+        data_seed, model_seed = Context.streams(seed)
         data = linear_high_dim(seed=data_seed)
         runs[seed, variant, batch_size, lam] = train(
-            data, lam, batch_size, variant, model_seed, epochs
+            data, lam, batch_size, variant, model_seed, p.epochs, p.lr
         )
 
-    def row_name(variant, batch_size):
-        return f"{variant}, batch {batch_size}"
+    def final(key, lam, variant="scratch", batch_size=p.batch_size):
+        return [runs[s, variant, batch_size, lam][key][-1] for s in seeds]
 
     main_rows, spread_rows = [], []
     for variant, batch_size in settings:
-        for lam in LAMBDAS:
-            h = runs[config.seed, variant, batch_size, lam]
-            low, high = PUBLISHED_NORM[lam]
-            d2l_setting = batch_size == 5 and variant != "d2l concise"
-            published = f"{low}–{high}" if d2l_setting else None
-            main_rows.append(
-                [
-                    row_name(variant, batch_size),
-                    lam,
-                    h["norm"][-1],
-                    published,
-                    h["train"][-1],
-                    h["test"][-1],
-                ]
-            )
-            over = [runs[s, variant, batch_size, lam] for s in seeds]
+        for lam in p.lambdas:
+            h = runs[ctx.seed, variant, batch_size, lam]
+            name = _row(variant, batch_size, lam)
+            main_rows.append([name, h["norm"][-1], h["train"][-1], h["test"][-1]])
             spread_rows.append(
                 [
-                    row_name(variant, batch_size),
-                    lam,
-                    spread([h["norm"][-1] for h in over]),
-                    spread([h["train"][-1] for h in over]),
-                    spread([h["test"][-1] for h in over]),
+                    name,
+                    *(
+                        spread(final(k, lam, variant, batch_size))
+                        for k in ("norm", "train", "test")
+                    ),
                 ]
             )
     true_norm = float(np.linalg.norm(np.full(200, 0.01)))
-    columns = ["run", "λ", "‖w‖", "‖w‖ (d2l)", "train loss", "test loss"]
     tables = [
         Table(
-            f"Seed {config.seed}: ‖w‖ after {epochs} epochs beside d2l's published range "
+            f"Seed {ctx.seed}: ‖w‖ after {p.epochs} epochs beside d2l's published range "
             f"(true ‖w‖ = {true_norm:.3f}); losses are the mean of ½(ŷ − y)²",
-            columns,
+            ["run", "‖w‖", "train loss", "test loss"],
             main_rows,
         ),
         Table(
             f"Over {len(seeds)} seeds (data, init, batch order): median (min–max)",
-            ["run", "λ", "‖w‖", "train loss", "test loss"],
+            ["run", "‖w‖", "train loss", "test loss"],
             spread_rows,
         ),
     ]
 
-    main = {lam: runs[config.seed, "scratch", 5, lam] for lam in LAMBDAS}
-    optimizer_runs = {lam: runs[config.seed, "optimizer", 5, lam] for lam in LAMBDAS}
+    main = {lam: runs[ctx.seed, "scratch", p.batch_size, lam] for lam in p.lambdas}
+    optimizer_runs = {lam: runs[ctx.seed, "optimizer", p.batch_size, lam] for lam in p.lambdas}
     agreement = max(
         abs(a - b) / max(abs(a), 1e-12)
-        for lam in LAMBDAS
+        for lam in p.lambdas
         for a, b in zip(main[lam]["norm"], optimizer_runs[lam]["norm"])
     )
     figures = [
         curve_panels(
             {f"λ = {lam:g}": {"train": h["train"], "test": h["test"]} for lam, h in main.items()},
-            config.out / "weight_decay_losses.png",
+            ctx.out / "weight_decay_losses.png",
             logy=True,
             ylabel="mean ½(ŷ − y)²",
             ncols=2,
-            title=f"From scratch, batch 5, seed {config.seed}",
+            title=f"From scratch, batch {p.batch_size}, seed {ctx.seed}",
         ),
         curves(
             {f"λ = {lam:g}": h["norm"] for lam, h in main.items()},
-            config.out / "weight_decay_norm.png",
+            ctx.out / "weight_decay_norm.png",
             logy=True,
             ylabel="‖w‖",
             title=f"‖w‖ per epoch (true ‖w‖ = {true_norm:.3f})",
         ),
     ]
-
-    def final(key, lam, variant="scratch", batch_size=5):
-        return [runs[s, variant, batch_size, lam][key][-1] for s in seeds]
-
-    norm0, norm3 = np.median(final("norm", 0.0)), np.median(final("norm", 3.0))
-    test0, test3 = np.median(final("test", 0.0)), np.median(final("test", 3.0))
-    train0, train3 = np.median(final("train", 0.0)), np.median(final("train", 3.0))
-    answer = (
-        f"Without decay the 200 weights fit the 20 samples (median train loss {train0:.2g}) and "
-        f"stay near their N(0, 1) start: ‖w‖ = {norm0:.1f}, test loss {test0:.3g}. With λ = 3, "
-        f"‖w‖ shrinks to {norm3:.2f} ({norm0 / norm3:.0f}× smaller; the true ‖w‖ is "
-        f"{true_norm:.3f}), the train loss rises to {train3:.2g} and the test loss falls to "
-        f"{test3:.3g}, {test0 / test3:.0f}× lower (medians over {len(seeds)} seeds, batch 5, "
-        f"from scratch; {_versus_published(norm0, norm3)}). The optimizer's weight_decay on "
-        "the weight group reproduces the from-scratch run: ‖w‖ per epoch agrees to "
-        f"{agreement:.1e} relative."
-    )
     notes = [
         "The seed's formulas are inconsistent with its code: the text penalises "
         "λ/(2n)·‖w‖² and writes the update w ← (1 − ηλ/|B|)w − ..., while the code adds "
@@ -215,36 +270,17 @@ def run(config: LabConfig) -> LabResult:
         "'d2l concise' run keeps d2l's choices. Losses are reported as mean ½(ŷ − y)² for "
         "every run.",
     ]
-    if epochs != EPOCHS:
-        notes.append(
-            f"iterations overridden: {epochs} epochs instead of the book's {EPOCHS}; d2l's "
-            f"published ‖w‖ ranges are after {EPOCHS}."
-        )
-    if config.quick:
-        notes.append(f"Quick variant: {len(seeds)} seeds (full: 10).")
     metrics = {
         "norm": {
-            f"{v}, batch {bs}": {str(lam): final("norm", lam, v, bs) for lam in LAMBDAS}
+            f"{v}, batch {bs}": {str(lam): final("norm", lam, v, bs) for lam in p.lambdas}
             for v, bs in settings
         },
-        "train_loss": {str(lam): final("train", lam) for lam in LAMBDAS},
-        "test_loss": {str(lam): final("test", lam) for lam in LAMBDAS},
+        "norm_scratch": {str(lam): final("norm", lam) for lam in p.lambdas},
+        "train_loss": {str(lam): final("train", lam) for lam in p.lambdas},
+        "test_loss": {str(lam): final("test", lam) for lam in p.lambdas},
         "scratch_vs_optimizer_norm_rel_diff": agreement,
         "true_norm": true_norm,
-        "epochs": len(main[0.0]["norm"]),  # epochs trained: one ‖w‖ per epoch
+        "lambdas_max": max(p.lambdas),
+        "epochs": len(main[p.lambdas[0]]["norm"]),  # epochs trained: one ‖w‖ per epoch
     }
-    return LabResult(
-        question="How much does an L2 penalty on the weights help a linear model that has "
-        "far more inputs than training samples?",
-        setting=(
-            "d2l: n_train 20, n_test 100, 200 inputs, y = 0.05 + Σ 0.01·xᵢ + ε, ε ~ N(0, "
-            "0.01²), x ~ N(0, I); w ~ N(0, 1), b = 0; loss ½(ŷ − y)² + λ/2·‖w‖² (bias not "
-            f"penalised); SGD lr {LR}, batch 5 (and the seed's 1), {epochs} epochs; λ = 0 and 3; "
-            "from scratch and with SGD's weight_decay on the weight's parameter group."
-        ),
-        tables=tables,
-        figures=figures,
-        answer=answer,
-        metrics=metrics,
-        notes=notes,
-    )
+    return Outcome(tables=tables, figures=figures, metrics=metrics, notes=notes)

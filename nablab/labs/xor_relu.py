@@ -13,9 +13,6 @@ a leading seed axis S (W₁: S×H×2, b₁: S×1×H, W₂: S×1×H, b₂: S×1×
 
 Seed s's parameters enter only its own term of L, so ∂L/∂θ_s is exactly the gradient of
 that seed's mean squared error: the same math as S separate runs, in one pass.
-
-``config.iterations`` sets the number of full-batch epochs of every width (default the
-seed's 10,000; quick 2,000); the number of seeds stays on ``config.quick``.
 """
 
 from __future__ import annotations
@@ -26,21 +23,23 @@ from .. import nn, optim, relu, tensor
 from ..data import xor
 from ..nn import functional as F
 from ..viz import curves, decision_boundary
-from .base import LabConfig, LabResult, Table, register, track
+from .base import Table
+from .declaration import Claim, Outcome, Published, lab
+from .params import Param
+from .runner import Context
+from .training import train as train_loop
 
-HIDDEN_SIZES = (2, 3, 4, 20)
-LEARNING_RATE = 0.1
-EPOCHS = 10_000  # the seed's
+RECORD_EVERY = 50
 
 
-def init_params(hidden: int, runs: int, seed: int) -> list:
-    """PyTorch's default init of Linear(2, hidden) and Linear(hidden, 1) for each run, stacked.
+def init_params(hidden: int, seeds: list[int]) -> list:
+    """PyTorch's default init of Linear(2, hidden) and Linear(hidden, 1) for each seed, stacked.
 
-    Run r draws both layers from its own generator, ``default_rng([seed, r])``.
+    Seed s draws both layers from its model stream, ``default_rng(Context.streams(s)[1])``.
     """
     layers = []
-    for run in range(runs):
-        generator = np.random.default_rng([seed, run])
+    for seed in seeds:
+        generator = np.random.default_rng(Context.streams(seed)[1])
         layers.append(
             (nn.Linear(2, hidden, generator=generator), nn.Linear(hidden, 1, generator=generator))
         )
@@ -65,23 +64,24 @@ def forward(params: list, X):
     return hidden_layer(params, X) @ W2.transpose(1, 2) + b2
 
 
-def train(hidden: int, runs: int, epochs: int, config: LabConfig, record_every: int = 50):
-    """Train `runs` nets of width `hidden` together; returns (params, MSE history (T, runs))."""
+def train(hidden: int, seeds: list[int], epochs: int, lr: float, ctx) -> tuple[list, np.ndarray]:
+    """Train one net of width ``hidden`` per seed, together; returns (params, MSE history
+    (records, seeds), one record every RECORD_EVERY epochs)."""
     X, y = xor()
-    params = init_params(hidden, runs, config.seed)
-    targets = tensor(np.broadcast_to(y.data, (runs, *y.shape)).copy())
-    optimizer = optim.SGD(params, lr=LEARNING_RATE)
-    history = []
-    steps = track(range(epochs), epochs, f"{hidden} hidden units", config)
-    for epoch in steps:
+    params = init_params(hidden, seeds)
+    targets = tensor(np.broadcast_to(y.data, (len(seeds), *y.shape)).copy())
+    optimizer = optim.SGD(params, lr=lr)
+
+    def step(epoch):
         out = forward(params, X)
         loss = F.mse_loss(out, targets, reduction="sum") / len(X)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if epoch % record_every == 0:
-            history.append(((out.data - targets.data) ** 2).mean(axis=(1, 2)))
-    return params, np.array(history)
+        return ((out.data - targets.data) ** 2).mean(axis=(1, 2))
+
+    history = train_loop(step, epochs, ctx, f"{hidden} hidden units", every=RECORD_EVERY)
+    return params, history.array()
 
 
 def evaluate(params: list) -> dict:
@@ -114,8 +114,8 @@ def hand_set_solution() -> tuple[np.ndarray, np.ndarray]:
     return hidden.data, second(hidden).data[:, 0]
 
 
-def sklearn_baselines(runs: int) -> list[tuple[str, np.ndarray, str]]:
-    """(name, accuracy per run, the seed's figure) for the seed's scikit-learn models."""
+def sklearn_baselines(runs: int) -> dict[str, np.ndarray]:
+    """{model: training accuracy per run} for the seed's scikit-learn models."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
@@ -123,32 +123,21 @@ def sklearn_baselines(runs: int) -> list[tuple[str, np.ndarray, str]]:
     X, y = xor()
     X, labels = X.data, y.data[:, 0].astype(int)
 
+    def score(model):
+        return np.array([model.fit(X, labels).score(X, labels)])
+
     def mlp(width, run):
         model = MLPClassifier(hidden_layer_sizes=(width,), max_iter=10000, random_state=run)
         return model.fit(X, labels).score(X, labels)
 
-    return [
-        (
-            "MLPClassifier((2,))",
-            np.array([mlp(2, run) for run in range(runs)]),
-            "'not OK'",
+    return {
+        "MLPClassifier((2,))": np.array([mlp(2, run) for run in range(runs)]),
+        "MLPClassifier((20,))": np.array([mlp(20, run) for run in range(runs)]),
+        "SVC(rbf, gamma=0.1)": np.array(
+            [SVC(kernel="rbf", gamma=0.1).fit(X, labels).score(X, labels)]
         ),
-        (
-            "MLPClassifier((20,))",
-            np.array([mlp(20, run) for run in range(runs)]),
-            "solved (screenshot)",
-        ),
-        (
-            "SVC(rbf, gamma=0.1)",
-            np.array([SVC(kernel="rbf", gamma=0.1).fit(X, labels).score(X, labels)]),
-            "'better than MLP'",
-        ),
-        (
-            "LogisticRegression()",
-            np.array([LogisticRegression().fit(X, labels).score(X, labels)]),
-            "50 %",
-        ),
-    ]
+        "LogisticRegression()": np.array([LogisticRegression().fit(X, labels).score(X, labels)]),
+    }
 
 
 def svc_margin() -> float:
@@ -160,127 +149,149 @@ def svc_margin() -> float:
     return float(np.abs(model.decision_function(X.data)).max())
 
 
-def plot_regions(params: list, run: int, accuracy: float, path):
+def plot_regions(params: list, hidden: int, run: int, accuracy: float, path):
     X, y = xor()
 
     def predict(grid):
         one_run = [p[run : run + 1] for p in params]
         return forward(one_run, tensor(grid.astype(X.dtype))).data[0, :, 0] > 0.5
 
-    title = f"2 hidden units, run {run}: accuracy {accuracy:.0%}"
+    title = f"{hidden} hidden units, run {run}: accuracy {accuracy:.0%}"
     return decision_boundary(
         predict, X.data, y.data, path, xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), title=title
     )
 
 
-SEED_SAYS = {2: "often fails", 20: "widened: 100 %"}
+def answer(m: dict, p) -> str:
+    widths = ", ".join(
+        f"{h} hidden units reach 100 % in {f:.0%}" for h, f in m["fraction_100"].items()
+    )
+    return (
+        f"Over {p.seeds} seeds and {p.epochs:,} epochs, {widths} of runs. Two ReLU units can "
+        "compute XOR exactly (hand-set weights, zero loss), so a 2-unit failure is the "
+        f"training's, not a lack of capacity: {m['failed_2_dead']} of the {m['failed_2']} failed "
+        "2-unit runs end with a hidden unit that is 0 on all four inputs (dead). Logistic "
+        f"regression scores {m['logistic_regression_accuracy']:.0%}: a linear model cannot "
+        "separate XOR."
+    )
 
 
-@register("xor-relu", summary="Can a 2-2-1 ReLU net learn XOR?", source="seeds/000 ex. 4-2")
-def run(config: LabConfig) -> LabResult:
-    runs, baseline_runs = (5, 1) if config.quick else (20, 20)
-    epochs = config.steps(full=EPOCHS, quick=2000)
+def _two_units_fail(m, p):
+    if "2" not in m["fraction_100"]:
+        return None
+    return m["fraction_100"]["2"] < 1, {"fraction at 100 %": m["fraction_100"]["2"]}
+
+
+def _widest_solves(m, p):
+    widest = str(max(p.hidden))
+    return m["fraction_100"][widest] == 1, {"fraction at 100 %": m["fraction_100"][widest]}
+
+
+@lab(
+    "xor-relu",
+    summary="Can a 2-2-1 ReLU net learn XOR?",
+    source="seeds/000 ex. 4-2",
+    question=(
+        "Can Linear(2,2)→ReLU→Linear(2,1) learn XOR with SGD, how often, and do wider hidden "
+        "layers help?"
+    ),
+    setting=(
+        "The 4 XOR points with labels 0,1,1,0. Linear(2,H) → ReLU → Linear(H,1), PyTorch's "
+        "default init, MSE, SGD lr {lr}, {epochs:,} full-batch epochs, predict 1 where the "
+        "output > 0.5; H = {hidden}, each from {seeds} seeds. The seeds of one width train "
+        "together as one batched computation (leading seed axis, batched matmul): each seed's "
+        "gradient is exactly that of its own mean squared error. Baselines: scikit-learn as in "
+        "the seed."
+    ),
+    params=[
+        Param("hidden", [2, 3, 4, 20], "hidden-layer widths H to compare", min=1, max=4096),
+        Param("lr", 0.1, "SGD learning rate", min=0, min_open=True),
+        Param("epochs", 10_000, "full-batch epochs of every width", quick=2_000, min=1),
+        Param("seeds", 20, "seeds (initialisations) per width", quick=5, min=1, max=1000),
+    ],
+    length="epochs",
+    claims=[
+        Claim(
+            "A linear model cannot separate XOR: logistic regression scores 50 %",
+            lambda m, p: m["logistic_regression_accuracy"] == 0.5,
+        ),
+        Claim(
+            "Two ReLU units can represent XOR exactly: hand-set weights give zero loss",
+            lambda m, p: (m["hand_set_exact"], {"MSE": m["hand_set_mse"]}),
+        ),
+        Claim("Trained from random inits, 2 hidden units fail on some seed", _two_units_fail),
+        Claim("The widest layer ({hidden_max} units) reaches 100 % on every seed", _widest_solves),
+    ],
+    published=[
+        Published("often fails", "seeds/000 ex. 4-2, one unseeded run", "seed", row=2),
+        Published("widened: 100 %", "seeds/000 ex. 4-2, one unseeded run", "seed", row=20),
+        *(
+            Published(value, "seeds/000 ex. 4-2", "seed", row=model, table="baselines")
+            for model, value in [
+                ("MLPClassifier((2,))", "'not OK'"),
+                ("MLPClassifier((20,))", "solved (screenshot)"),
+                ("SVC(rbf, gamma=0.1)", "'better than MLP'"),
+                ("LogisticRegression()", "50 %"),
+            ]
+        ),
+    ],
+    answer=answer,
+)
+def experiment(p, ctx) -> Outcome:
+    seeds = ctx.seeds(p.seeds)
     width_rows, fractions, results = [], {}, {}
-    for hidden in HIDDEN_SIZES:
-        params, history = train(hidden, runs, epochs, config)
+    for hidden in p.hidden:
+        params, history = train(hidden, seeds, p.epochs, p.lr, ctx)
         found = evaluate(params)
         results[hidden] = (params, history, found)
         solved = found["accuracy"] == 1
-        fractions[hidden] = float(solved.mean())
+        fractions[str(hidden)] = float(solved.mean())
         width_rows.append(
-            [
-                hidden,
-                runs,
-                int(solved.sum()),
-                fractions[hidden],
-                float(found["mse"].mean()),
-                int((found["dead_units"][~solved] > 0).sum()),
-                float(found["seed_rule_accuracy"].mean()),
-                SEED_SAYS.get(hidden),
-            ]
-        )
+            [hidden, len(seeds), int(solved.sum()), float(solved.mean()),
+             float(found["mse"].mean()), int((found["dead_units"][~solved] > 0).sum()),
+             float(found["seed_rule_accuracy"].mean())]
+        )  # fmt: skip
 
     hidden_values, outputs = hand_set_solution()
     X, y = xor()
-    exact = bool(np.array_equal(outputs, y.data[:, 0]))
     hand_rows = [
         [f"({a:g}, {b:g})", h[0], h[1], o, t]
         for (a, b), h, o, t in zip(X.data, hidden_values, outputs, y.data[:, 0])
     ]
-
-    baselines = sklearn_baselines(baseline_runs)
+    baselines = sklearn_baselines(p.seeds)
     baseline_rows = [
-        [name, len(acc), float(acc.mean()), float((acc == 1).mean()), seed]
-        for name, acc, seed in baselines
+        [name, len(acc), float(acc.mean()), float((acc == 1).mean())]
+        for name, acc in baselines.items()
     ]
-    baseline_accuracy = {name: float(acc.mean()) for name, acc, _ in baselines}
     margin = svc_margin()
 
-    params2, history2, found2 = results[2]
     figures = []
-    solved2 = found2["accuracy"] == 1
-    groups = {"failed": ~solved2, "solved": solved2}
+    shown = 2 if 2 in results else p.hidden[0]
+    params_s, history_s, found_s = results[shown]
+    solved_s = found_s["accuracy"] == 1
+    groups = {"failed": ~solved_s, "solved": solved_s}
     for label, candidates in groups.items():
         if candidates.any():
             r = int(np.flatnonzero(candidates)[0])
-            path = config.out / f"xor_relu_regions_{label}.png"
-            figures.append(plot_regions(params2, r, float(found2["accuracy"][r]), path))
-    steps = np.arange(len(history2)) * 50
+            path = ctx.out / f"xor_relu_regions_{label}.png"
+            figures.append(plot_regions(params_s, shown, r, float(found_s["accuracy"][r]), path))
+    steps = np.arange(len(history_s)) * RECORD_EVERY
     figures.append(
         curves(
             {
                 f"median of the {int(mask.sum())} {label} runs": (
-                    steps,
-                    np.median(history2[:, mask], axis=1),
+                    steps, np.median(history_s[:, mask], axis=1)
                 )
                 for label, mask in groups.items()
                 if mask.any()
             },
-            config.out / "xor_relu_loss_2_units.png",
+            ctx.out / f"xor_relu_loss_{shown}_units.png",
             logy=True,
-            title="2 hidden units: MSE during training",
+            title=f"{shown} hidden units: MSE during training",
         )
-    )
-
-    linear_name = "LogisticRegression()"
-    failed2 = int((~solved2).sum())
-    dead2 = int((found2["dead_units"][~solved2] > 0).sum())
-    answer = (
-        f"Over {runs} seeds and {epochs} epochs, "
-        + ", ".join(f"{h} hidden units reach 100 % in {fractions[h]:.0%}" for h in HIDDEN_SIZES)
-        + " of runs. "
-        + (
-            "Yet two ReLU units can compute XOR exactly: the hand-set weights give outputs "
-            f"{', '.join(f'{o:g}' for o in outputs)} with zero loss, so the 2-unit failures "
-            f"are the training's, not a lack of capacity: {dead2} of the {failed2} failed "
-            "2-unit runs end with a hidden unit that is 0 on all four inputs (dead). "
-            if exact
-            else "The hand-set 2-unit weights did NOT reproduce XOR exactly here. "
-        )
-        + f"Logistic regression scores {baseline_accuracy[linear_name]:.0%}: a linear "
-        "model cannot separate XOR."
-    )
-    overridden = (
-        [
-            f"iterations overridden: {epochs} epochs instead of the seed's {EPOCHS:,}; the "
-            "'seed' column quotes runs of that length."
-        ]
-        if config.iterations not in (None, EPOCHS)
-        else []
-    )
-    return LabResult(
-        question=(
-            "Can Linear(2,2)→ReLU→Linear(2,1) learn XOR with SGD, how often, and do wider "
-            "hidden layers help?"
-        ),
-        setting=(
-            "The 4 XOR points with labels 0,1,1,0. Linear(2,H) → ReLU → Linear(H,1), PyTorch's "
-            f"default init, MSE, SGD lr {LEARNING_RATE}, {epochs} full-batch epochs, predict 1 "
-            f"where the output > 0.5; H = 2, 3, 4, 20, each from {runs} seeds. The seeds of one "
-            "width train together as one batched computation (leading seed axis, batched "
-            "matmul): each seed's gradient is exactly that of its own mean squared error. "
-            "Baselines: scikit-learn as in the seed."
-        ),
+    )  # fmt: skip
+    failed = results[2][2]["accuracy"] < 1 if 2 in results else np.zeros(0, bool)
+    return Outcome(
         tables=[
             Table(
                 "Fraction of runs reaching 100 % accuracy ('failed, dead unit': failed runs "
@@ -294,9 +305,9 @@ def run(config: LabConfig) -> LabResult:
                     "final MSE",
                     "failed, dead unit",
                     "acc. by seed's rule",
-                    "seed",
                 ],
                 width_rows,
+                name="widths",
             ),
             Table(
                 "Hand-set 2-unit solution: h1 = relu(x1+x2), h2 = relu(x1+x2-1), y = h1 - 2 h2",
@@ -305,21 +316,24 @@ def run(config: LabConfig) -> LabResult:
             ),
             Table(
                 "scikit-learn baselines (training accuracy on the 4 points)",
-                ["model", "runs", "accuracy", "at 100 %", "seed"],
+                ["model", "runs", "accuracy", "at 100 %"],
                 baseline_rows,
+                name="baselines",
             ),
-        ],
+        ],  # fmt: skip
         figures=figures,
-        answer=answer,
         metrics={
-            "fraction_100": {str(h): fractions[h] for h in HIDDEN_SIZES},
-            "hand_set_exact": exact,
+            "fraction_100": fractions,
+            "hidden_max": max(p.hidden),
+            "failed_2": int(failed.sum()),
+            "failed_2_dead": int((results[2][2]["dead_units"][failed] > 0).sum())
+            if 2 in results
+            else 0,
+            "hand_set_exact": bool(np.array_equal(outputs, y.data[:, 0])),
             "hand_set_mse": float(((outputs - y.data[:, 0]) ** 2).mean()),
-            "baseline_accuracy": baseline_accuracy,
-            "logistic_regression_accuracy": baseline_accuracy[linear_name],
+            "baseline_accuracy": {name: float(acc.mean()) for name, acc in baselines.items()},
+            "logistic_regression_accuracy": float(baselines["LogisticRegression()"].mean()),
             "svc_max_abs_decision": margin,
-            "runs": runs,
-            "epochs": epochs,
         },
         notes=[
             "The seed's accuracy line casts the raw outputs to int64, which truncates toward "
@@ -333,6 +347,5 @@ def run(config: LabConfig) -> LabResult:
             f"is {margin:.4f} (gamma = 0.1 makes the four kernel values nearly equal).",
             "MLPClassifier uses Adam, ReLU and an L2 penalty alpha = 1e-4 (scikit-learn's "
             "defaults), not the seed's SGD + MSE: its runs use random_state = 0, 1, ...",
-        ]
-        + overridden,
+        ],
     )

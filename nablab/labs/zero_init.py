@@ -5,10 +5,8 @@ Then every hidden unit outputs σ(0) = ½ and the output is ½, so the first los
 Step 1: δ_out = (ŷ − y)/N, so ∂L/∂fc2.W_j = ½·(½ − p̄) and ∂L/∂fc2.b = ½ − p̄ (p̄ = fraction
 of positive labels), while ∂L/∂fc1 = (δ_out fc2.W) ⊙ σ' xᵀ = 0 because fc2.W = 0. From step 2
 on, fc1's rows get gradients (fc2.W_j σ'(z_j) δ_out)ᵀ x — the same for every j, since all
-units are alike: they stay identical, and the layer works as one unit.
-
-`iterations` sets the number of epochs of both longer runs, on Moon1000 and on circles
-(full 5000 each; quick 300 and 3000); the step-1 check and the book's 5 steps stay as they are.
+units are alike: they stay identical, and the layer works as one unit. Any constant c in
+place of 0 keeps the units alike too (only the step-1 formulas are those of c = 0).
 """
 
 from __future__ import annotations
@@ -20,24 +18,32 @@ import numpy as np
 from .. import data
 from ..diagnostics import Monitor
 from ..viz import curves, decision_boundary
-from .base import LabConfig, LabResult, Table, register
-from .nndl import evaluate, init_linears, mlp_l2, moon1000, nndl_split, predictor, train_full_batch
+from .base import Table, spread
+from .declaration import Claim, Outcome, Published, lab
+from .params import Param
+from .recipes import (
+    evaluate,
+    init_linears,
+    mlp_l2,
+    moon1000,
+    nndl_split,
+    predictor,
+    train_full_batch,
+)
+from .runner import Context
 
-LR = 0.2
-BOOK_STEPS = 5
-PUBLISHED = {"first loss": math.log(2), "fc2.W": -0.00203125, "fc2.b": -0.0040625, "p": 307 / 640}
-# name: (hidden units, weight init, bias)
-MODELS = {
-    "zero init, 5 units": (5, ("constant", 0.0), 0.0),
-    "constant 0.5 init, 5 units": (5, ("constant", 0.5), 0.5),
-    "random N(0,1), 1 unit": (1, ("normal", 1.0), 0.0),
-    "random N(0,1), 5 units": (5, ("normal", 1.0), 0.0),
-}
+BOOK = "NNDL §4.4.1 (Paddle, p̄ = 307/640)"
 
 
-def build(name: str, seed: int):
-    hidden, weight, bias = MODELS[name]
-    return init_linears(mlp_l2(hidden), weight, bias, np.random.default_rng(seed))
+def models(p) -> dict[str, tuple[int, object, float]]:
+    """{name: (hidden units, weight init, bias)}: the symmetric net, a second constant init,
+    and random N(0, 1) nets of 1 and of ``p.hidden`` units."""
+    const = {f"constant {c:g}, {p.hidden} units": (p.hidden, ("constant", c), c)
+             for c in (p.init_value, p.other_constant)}  # fmt: skip
+    return const | {
+        "random N(0,1), 1 unit": (1, ("normal", 1.0), 0.0),
+        f"random N(0,1), {p.hidden} units": (p.hidden, ("normal", 1.0), 0.0),
+    }
 
 
 def row_spread(model) -> float:
@@ -46,11 +52,13 @@ def row_spread(model) -> float:
     return float(np.abs(rows - rows[0]).max())
 
 
-def train_recorded(name, splits, epochs, seed, config, keep_params=False):
-    """Train `name` full batch under a Monitor. Returns (model, history, spreads, params,
-    findings): spreads[k] is row_spread after k steps (k = 0 … epochs) and, with
-    `keep_params`, params[k] the parameters after k steps."""
-    model = build(name, seed)
+def train_recorded(model_spec, splits, epochs, seed, p, ctx, keep_params=False):
+    """Train a model of ``models(p)`` full batch under a Monitor. Returns (model, history,
+    spreads, params, findings): spreads[k] is row_spread after k steps (k = 0 … epochs) and,
+    with ``keep_params``, params[k] the parameters after k steps."""
+    hidden, weight, bias = model_spec
+    generator = np.random.default_rng(Context.streams(seed)[1])
+    model = init_linears(mlp_l2(hidden), weight, bias, generator)
     spreads, params = [], []
 
     def record(m):
@@ -62,121 +70,243 @@ def train_recorded(name, splits, epochs, seed, config, keep_params=False):
         monitor.step()
         record(m)
 
-    with Monitor(model) as monitor:
-        history = train_full_batch(
-            model, splits[0], epochs, LR, config, on_backward=after_backward, description=name
-        )
+    monitor = Monitor(model)
+    if not keep_params:  # a long run: its findings are those of the final weights, no hooks
+        monitor.detach()
+    history = train_full_batch(
+        model, splits[0], epochs, p.lr, ctx, on_backward=after_backward, description="training"
+    )
+    monitor.detach()
     record(model)
     return model, history, np.array(spreads), params, monitor.findings()
 
 
-@register(
+def symmetric(findings) -> str:
+    return "; ".join(sorted({f.kind for f in findings if f.kind == "symmetric-units"})) or "none"
+
+
+def below(key, bound, zero=False):
+    """A check: the metric ``key`` is ≤ ``bound`` (with ``zero``: only for the all-zero start,
+    whose step-1 values have a formula)."""
+
+    def check(m, p):
+        if not zero or p.init_value == 0:
+            return m[key] <= bound, {key: m[key]}
+
+    return check
+
+
+def circles_like_one_unit(m, p):
+    acc = m["circles_test_accuracy"]
+    sym, one = np.mean(acc[m["symmetric"]]), np.mean(acc["random N(0,1), 1 unit"])
+    return sym <= 0.65 and sym <= one + 0.05, {"symmetric": sym, "1 unit": one}
+
+
+def answer(m, p) -> str:
+    acc = {name: np.mean(v) for name, v in m["circles_test_accuracy"].items()}
+    drift = m["moons_unit_spread"]
+    return (
+        f"On {p.check_seeds} draws of Moon1000 the first loss is "
+        + ", ".join(f"{v['first_loss']:.6f}" for v in m["step1_by_seed"].values())
+        + f" (ln 2 = {math.log(2):.6f}), and after step 1 the largest |fc1| entry is "
+        f"{m['step1_fc1_max']:.1e}. Through the book's {p.book_steps} steps (seed {m['seed']}, "
+        f"p̄ = {m['positives']}/640) the hidden units differ by at most "
+        f"{max(m['book_steps_unit_spread']):.1e}; accuracy after them is "
+        f"{m['accuracy_after_book_steps']['train']:.3f} (train) / "
+        f"{m['accuracy_after_book_steps']['test']:.3f} (test). On circles after "
+        f"{p.circle_epochs:,} epochs the test accuracy is "
+        + ", ".join(f"{a:.3f} ({name})" for name, a in acc.items())
+        + ": a symmetric start wastes the width. In float32 the units are identical only up to "
+        f"rounding; after {p.epochs:,} epochs on "
+        + "; on ".join(
+            f"{label} they differ by {d['last']:.1e}"
+            + (f" (past 1e-3 from epoch {d['passes_1e-3_at']})" if d["passes_1e-3_at"] else "")
+            for label, d in drift.items()
+        )
+        + "."
+    )
+
+
+@lab(
     "zero-init",
     summary="All-zero init: identical hidden units that act as one; circles show the cost",
     source="seeds/000 ex. 4-8; seeds/004; NNDL §4.4.1",
+    question=(
+        "What happens when every weight and bias starts at 0, and is the damage visible "
+        "beyond the first steps?"
+    ),
+    setting=lambda m, p: (
+        f"Moon1000 (make_moons(1000, noise 0.5), seed {m['seed']}, 640/160/200). "
+        f"Model_MLP_L2_V4: Linear(2,{p.hidden}) → sigmoid → Linear({p.hidden},1) → sigmoid, all "
+        f"weights and biases {p.init_value:g}; BCE; SGD lr {p.lr:g}, full batch (one epoch = one "
+        f"step). The step-1 check on {p.check_seeds} draws; the weights after each of the "
+        f"book's {p.book_steps} steps; then {p.epochs:,} epochs on Moon1000, and "
+        f"make_circles(1000, noise 0.1, factor 0.5) split alike, {p.circle_epochs:,} epochs, "
+        f"{p.circle_seeds} seed(s), against a constant {p.other_constant:g} init, a 1-unit net "
+        f"and a {p.hidden}-unit net with N(0,1) weights."
+    ),
+    params=[
+        Param(
+            "init_value", 0.0, "the constant every weight and bias of the symmetric net starts at"
+        ),
+        Param("other_constant", 0.5, "a second constant init compared with it"),
+        Param("hidden", 5, "hidden units", min=2, max=256),
+        Param("lr", 0.2, "SGD learning rate", min=0, min_open=True),
+        Param("book_steps", 5, "steps shown one by one, as in the book", min=1, max=100),
+        Param("check_seeds", 5, "draws of Moon1000 for the step-1 check", min=1, max=50),
+        Param("epochs", 5000, "full-batch epochs of the longer run on Moon1000", quick=300, min=1),
+        Param("circle_epochs", 5000, "full-batch epochs on circles", quick=3000, min=1),
+        Param("circle_seeds", 3, "seeds of the circles runs", quick=1, min=1, max=50),
+    ],
+    length="epochs",
+    claims=[
+        Claim(
+            "The first loss is ln 2 = 0.693147 on every draw",
+            below("first_loss_deviation", 1e-6, zero=True),
+        ),
+        Claim(
+            "After step 1 every weight and bias of fc1 is still exactly 0",
+            below("step1_fc1_max", 0, zero=True),
+        ),
+        Claim(
+            "After step 1 every fc2.W entry equals −lr·½·(½ − p̄) and fc2.b = −lr·(½ − p̄), p̄ "
+            "from each draw's labels (the book's −0.00203125 / −0.0040625 at p̄ = 307/640)",
+            below("step1_formula_deviation", 1e-8, zero=True),
+        ),
+        Claim(
+            "Through the book's {book_steps} steps the hidden units stay identical (to 1e-9)",
+            below("book_steps_spread_max", 1e-9),
+        ),
+        Claim(
+            "The Monitor reports symmetric units after the book's steps",
+            lambda m, p: "symmetric-units" in m["monitor_kinds"],
+        ),
+        Claim(
+            "After the book's {book_steps} epochs the accuracy is near chance (≤ 0.6)",
+            below("accuracy_after_book_steps_max", 0.6),
+        ),
+        Claim(
+            "On circles the symmetric {hidden}-unit net does no better than a 1-unit net (test "
+            "accuracy ≤ 0.65, at most 0.05 above the 1-unit net's)",
+            circles_like_one_unit,
+        ),
+        Claim(
+            "On circles the randomly initialised {hidden}-unit net reaches 0.9 test accuracy",
+            lambda m, p: min(m["circles_test_accuracy"][f"random N(0,1), {p.hidden} units"]) >= 0.9,
+        ),
+        Claim(
+            "On circles the symmetric net's units stay identical (to 1e-5) and the Monitor "
+            "reports symmetric units",
+            lambda m, p: (
+                max(m["circles_unit_spread_last"][m["symmetric"]]) < 1e-5
+                and "symmetric-units" in m["circles_monitor_kinds"][m["symmetric"]],
+                {"largest spread": max(m["circles_unit_spread_last"][m["symmetric"]])},
+            ),
+        ),
+    ],  # fmt: skip
+    published=[
+        Published(value, BOOK, "published (NNDL, Paddle)", row=row, table="step 1")
+        for row, value in [
+            ("p̄ (positives)", "307/640"),
+            ("first loss", math.log(2)),
+            ("fc2.W (mean of entries)", -0.00203125),
+            ("fc2.b", -0.0040625),
+            ("max |fc1.W|, |fc1.b|", 0.0),
+        ]
+    ],  # fmt: skip
+    answer=answer,
 )
-def run(config: LabConfig) -> LabResult:
-    check_rows = [
-        ["published (NNDL, Paddle)", "307/640", PUBLISHED["first loss"], None, PUBLISHED["fc2.W"],
-         None, PUBLISHED["fc2.b"], 0.0]
-    ]  # fmt: skip
+def experiment(p, ctx) -> Outcome:
+    spec = models(p)
+    sym, other = (f"constant {c:g}, {p.hidden} units" for c in (p.init_value, p.other_constant))
+    wide = f"random N(0,1), {p.hidden} units"
     step1 = {}
-    for s in range(config.seed, config.seed + 5):
-        check_splits = moon1000(s)
-        _, hist, _, params, _ = train_recorded(
-            "zero init, 5 units", check_splits, 1, s, config, keep_params=True
-        )
-        positives = int(check_splits[0][1].data.sum())
-        p = positives / len(check_splits[0][1])
-        after = params[1]
-        step1[s] = {"positives": positives, "first_loss": hist.losses[0],
-                    **{k: v.tolist() for k, v in after.items()}}  # fmt: skip
-        check_rows.append(
-            [f"ours, seed {s}", f"{positives}/640", hist.losses[0], -LR * 0.5 * (0.5 - p) + 0.0,
-             float(after["fc2.weight"].mean()), -LR * (0.5 - p) + 0.0, float(after["fc2.bias"][0]),
-             float(max(np.abs(after["fc1.weight"]).max(), np.abs(after["fc1.bias"]).max()))]
-        )  # fmt: skip
-    check_table = Table(
-        "After step 1: first loss (ln 2 = 0.693147), fc2 against −lr·½·(½ − p̄) and −lr·(½ − p̄)",
-        ["run", "p̄ (positives)", "first loss", "fc2.W formula", "fc2.W (mean of entries)",
-         "fc2.b formula", "fc2.b", "max |fc1.W|, |fc1.b|"],
-        check_rows,
-    )  # fmt: skip
+    for s in ctx.seeds(p.check_seeds):
+        splits = moon1000(Context.streams(s)[0])
+        _, hist, _, params, _ = train_recorded(spec[sym], splits, 1, s, p, ctx, keep_params=True)
+        step1[s] = {"positives": int(splits[0][1].data.sum()), "first_loss": hist.losses[0],
+                    **{k: v.tolist() for k, v in params[1].items()}}  # fmt: skip
+    zero = p.init_value == 0
 
-    # the book's 5 steps, on the first draw whose training labels are not exactly balanced
-    seed = next((s for s in step1 if step1[s]["positives"] != 320), config.seed)
-    splits = moon1000(seed)
+    def formula(v, scale):  # the step-1 values of the all-zero start
+        return -p.lr * scale * (0.5 - v["positives"] / 640) + 0.0 if zero else None
+
+    check_cols = {
+        f"seed {s}": [
+            f"{v['positives']}/640", v["first_loss"], formula(v, 0.5),
+            float(np.mean(v["fc2.weight"])), formula(v, 1.0), v["fc2.bias"][0],
+            float(max(np.abs(v["fc1.weight"]).max(), np.abs(v["fc1.bias"]).max())),
+        ]
+        for s, v in step1.items()
+    }  # fmt: skip
+    rows = ["p̄ (positives)", "first loss", "fc2.W formula", "fc2.W (mean of entries)",
+            "fc2.b formula", "fc2.b", "max |fc1.W|, |fc1.b|"]  # fmt: skip
+    check_table = Table(
+        "After step 1: first loss (ln 2 = 0.693147), fc2 against −lr·½·(½ − p̄) and "
+        "−lr·(½ − p̄) (formulas for the all-zero start)",
+        ["", *check_cols],
+        [[row, *(col[i] for col in check_cols.values())] for i, row in enumerate(rows)],
+        name="step 1",
+    )
+
+    # the book's steps, on the first draw whose training labels are not exactly balanced
+    seed = next((s for s, v in step1.items() if v["positives"] != 320), ctx.seed)
+    splits = moon1000(Context.streams(seed)[0])
     (X_train, y_train), _, test = splits
     n_pos = step1[seed]["positives"]
-    p_bar = n_pos / 640
     model, history, spreads, snaps, findings = train_recorded(
-        "zero init, 5 units", splits, BOOK_STEPS, seed, config, keep_params=True
+        spec[sym], splits, p.book_steps, seed, p, ctx, keep_params=True
     )
-    step_rows = []
-    for step, snap in enumerate(snaps[1:], start=1):
-        w1, b1, w2, b2 = snap["fc1.weight"], snap["fc1.bias"], snap["fc2.weight"], snap["fc2.bias"]
-        step_rows.append(
-            [step, history.losses[step - 1], float(w1[0, 0]), float(w1[0, 1]), float(b1[0]),
-             float(w2[0, 0]), float(np.ptp(w2)), float(b2[0]), spreads[step]]
-        )  # fmt: skip
     steps_table = Table(
-        f"Weights after each of the book's {BOOK_STEPS} steps (Moon1000, seed {seed}, "
-        f"p̄ = {n_pos}/640, lr {LR})",
+        f"Weights after each of the book's {p.book_steps} steps (Moon1000, seed {seed}, "
+        f"p̄ = {n_pos}/640, lr {p.lr:g})",
         ["step", "loss before the step", "fc1.W[0,0]", "fc1.W[0,1]", "fc1.b[0]", "fc2.W[0,0]",
          "spread of fc2.W", "fc2.b", "max |unit j − unit 0| in fc1"],
-        step_rows,
+        [[k, history.losses[k - 1], float(w["fc1.weight"][0, 0]), float(w["fc1.weight"][0, 1]),
+          float(w["fc1.bias"][0]), float(w["fc2.weight"][0, 0]), float(np.ptp(w["fc2.weight"])),
+          float(w["fc2.bias"][0]), spreads[k]]
+         for k, w in enumerate(snaps[1:], start=1)],
     )  # fmt: skip
-    acc5_train = evaluate(model, X_train, y_train)[0]
-    acc5_test = evaluate(model, *test)[0]
+    acc_train, acc_test = evaluate(model, X_train, y_train)[0], evaluate(model, *test)[0]
 
     # trained on: Moon1000, then circles
-    long_epochs = config.steps(full=5000, quick=300)
     moons_runs = {
-        name: train_recorded(name, splits, long_epochs, seed, config)
-        for name in ("zero init, 5 units", "random N(0,1), 1 unit", "random N(0,1), 5 units")
+        name: train_recorded(spec[name], splits, p.epochs, seed, p, ctx)
+        for name in (sym, "random N(0,1), 1 unit", wide)
     }
     # a balanced draw (p̄ = ½) starts the zero net at a stationary point: watch rounding there
-    spread_runs = {f"Moon1000, seed {seed}": moons_runs["zero init, 5 units"]}
-    if seed != config.seed:
-        balanced = train_recorded(
-            "zero init, 5 units", moon1000(config.seed), long_epochs, config.seed, config
-        )
-        spread_runs[f"Moon1000, seed {config.seed} (p̄ = ½)"] = balanced
-    circle_epochs = config.steps(full=5000, quick=3000)
-    circle_seeds = [config.seed + k for k in range(1 if config.quick else 3)]
+    spread_runs = {f"Moon1000, seed {seed}": (moons_runs[sym], test)}
+    if seed != ctx.seed:
+        balanced = moon1000(Context.streams(ctx.seed)[0])
+        run = train_recorded(spec[sym], balanced, p.epochs, ctx.seed, p, ctx)
+        spread_runs[f"Moon1000, seed {ctx.seed} (p̄ = ½)"] = (run, balanced[2])
     circles = {}
-    for s in circle_seeds:
-        circle_splits = nndl_split(*data.circles(1000, noise=0.1, factor=0.5, seed=s))
-        for name in MODELS:
-            m, h, spread, _, found = train_recorded(name, circle_splits, circle_epochs, s, config)
+    for s in ctx.seeds(p.circle_seeds):
+        c_splits = nndl_split(
+            *data.circles(1000, noise=0.1, factor=0.5, seed=Context.streams(s)[0])
+        )
+        for name, model_spec in spec.items():
+            m, h, sp, _, found = train_recorded(model_spec, c_splits, p.circle_epochs, s, p, ctx)
             circles.setdefault(name, []).append(
-                {"model": m, "splits": circle_splits, "losses": h.losses, "spread": spread,
-                 "test_accuracy": evaluate(m, *circle_splits[2])[0], "findings": found}
+                {"model": m, "splits": c_splits, "losses": h.losses, "spread": sp,
+                 "test_accuracy": evaluate(m, *c_splits[2])[0], "findings": found}
             )  # fmt: skip
 
     long_rows = [
-        [f"Moon1000, {long_epochs} epochs", name, evaluate(r[0], *test)[0], r[1].losses[-1],
-         float(r[2][-1]) if MODELS[name][0] > 1 else None,
-         "; ".join(f.kind for f in r[4] if f.kind == "symmetric-units") or "none"]
+        [f"Moon1000 seed {seed}, {p.epochs} epochs", name, evaluate(r[0], *test)[0],
+         r[1].losses[-1], float(r[2][-1]) if spec[name][0] > 1 else None, symmetric(r[4])]
         for name, r in moons_runs.items()
+    ] + [
+        [label, sym, evaluate(r[0], *t)[0], r[1].losses[-1], float(r[2][-1]), symmetric(r[4])]
+        for label, (r, t) in list(spread_runs.items())[1:]
+    ] + [
+        [f"circles, {p.circle_epochs} epochs, {len(runs)} seed(s)", name,
+         spread([r["test_accuracy"] for r in runs], center=np.mean, fmt=".3f"),
+         float(np.mean([r["losses"][-1] for r in runs])),
+         max(float(r["spread"][-1]) for r in runs) if spec[name][0] > 1 else None,
+         symmetric([f for r in runs for f in r["findings"]])]
+        for name, runs in circles.items()
     ]  # fmt: skip
-    if seed != config.seed:
-        long_rows.append(
-            [f"Moon1000 seed {config.seed} (p̄ = ½), {long_epochs} epochs", "zero init, 5 units",
-             evaluate(balanced[0], *moon1000(config.seed)[2])[0], balanced[1].losses[-1],
-             float(balanced[2][-1]),
-             "; ".join(f.kind for f in balanced[4] if f.kind == "symmetric-units") or "none"]
-        )  # fmt: skip
-    for name, runs in circles.items():
-        accs = [r["test_accuracy"] for r in runs]
-        long_rows.append(
-            [f"circles, {circle_epochs} epochs, {len(runs)} seed(s)", name,
-             f"{np.mean(accs):.3f} ({min(accs):.3f}–{max(accs):.3f})",
-             float(np.mean([r["losses"][-1] for r in runs])),
-             max(float(r["spread"][-1]) for r in runs) if MODELS[name][0] > 1 else None,
-             "; ".join(sorted({f.kind for r in runs for f in r["findings"]
-                               if f.kind == "symmetric-units"})) or "none"]
-        )  # fmt: skip
     long_table = Table(
         "Trained on (test accuracy)",
         ["data", "model", "test accuracy", "last loss", "max |unit j − unit 0| in fc1",
@@ -184,132 +314,86 @@ def run(config: LabConfig) -> LabResult:
         long_rows,
     )  # fmt: skip
 
-    out = config.out
     figures = [
         curves(
-            {**{label: r[2] for label, r in spread_runs.items()},
-             f"circles, seed {circle_seeds[0]}": circles["zero init, 5 units"][0]["spread"],
-             f"circles (constant 0.5), seed {circle_seeds[0]}":
-                 circles["constant 0.5 init, 5 units"][0]["spread"]},
-            out / "zero_init_unit_spread.png",
+            {**{label: r[2] for label, (r, _) in spread_runs.items()},
+             f"circles, {sym}": circles[sym][0]["spread"],
+             f"circles, {other}": circles[other][0]["spread"]},
+            ctx.out / "zero_init_unit_spread.png",
             logy=True,
             ylabel="max |unit j − unit 0| of fc1 (W, b)",
-            title="zero init: how far the hidden units drift apart (float32 rounding)",
+            title="symmetric init: how far the hidden units drift apart (float32 rounding)",
         ),
         curves(
             {name: runs[0]["losses"] for name, runs in circles.items()},
-            out / "zero_init_circles_loss.png",
-            title=f"circles, seed {circle_seeds[0]}: training loss",
+            ctx.out / "zero_init_circles_loss.png",
+            title=f"circles, seed {ctx.seed}: training loss",
+        ),
+        *(
+            decision_boundary(
+                predictor(run0["model"]), run0["splits"][0][0].data, run0["splits"][0][1].data,
+                ctx.out / f"zero_init_circles_boundary_{slug}.png", xlim=(-1.5, 1.5),
+                ylim=(-1.5, 1.5), title=f"circles: {name} (test acc {run0['test_accuracy']:.3f})",
+            )
+            for name, slug in ((sym, "zero"), (wide, "random"))
+            for run0 in circles[name][:1]
         ),
     ]  # fmt: skip
-    for name, slug in (("zero init, 5 units", "zero"), ("random N(0,1), 5 units", "random")):
-        run0 = circles[name][0]
-        figures.append(
-            decision_boundary(
-                predictor(run0["model"]),
-                run0["splits"][0][0].data,
-                run0["splits"][0][1].data,
-                out / f"zero_init_circles_boundary_{slug}.png",
-                xlim=(-1.5, 1.5),
-                ylim=(-1.5, 1.5),
-                title=f"circles: {name} (test acc {run0['test_accuracy']:.3f})",
-            )
-        )
 
-    circle_acc = {name: float(np.mean([r["test_accuracy"] for r in runs]))
-                  for name, runs in circles.items()}  # fmt: skip
-    kinds = sorted({f.kind for f in findings})
     drift = {
-        label: (int(np.argmax(r[2] > 1e-3)) if (r[2] > 1e-3).any() else None, float(r[2][-1]))
-        for label, r in spread_runs.items()
-    }
-    deviation = max(max(abs(row[4] - row[3]), abs(row[6] - row[5])) for row in check_rows[1:])
-    fc1_zero = all(row[7] == 0 for row in check_rows[1:])
-    answer = (
-        f"On {len(step1)} draws of Moon1000 the first loss is ln 2 to "
-        f"{max(abs(v['first_loss'] - math.log(2)) for v in step1.values()):.1e}, "
-        + ("fc1 is still exactly 0 after step 1" if fc1_zero else "fc1 moved in step 1 (!)")
-        + f", and fc2.W and fc2.b equal −lr·½·(½ − p̄) and −lr·(½ − p̄) to "
-        f"{deviation:.1e} (float32), p̄ taken from each draw's training labels; the book's "
-        "−0.00203125 / −0.0040625 is the same formula at p̄ = 307/640"
-        + (
-            f" (our seed {', '.join(str(s) for s, v in step1.items() if v['positives'] == 307)} "
-            "draws 307 positives too, and gives the book's numbers)"
-            if any(v["positives"] == 307 for v in step1.values())
-            else ""
-        )
-        + f". Through the book's {BOOK_STEPS} steps (seed {seed}, p̄ = {n_pos}/640) the hidden "
-        f"units stay identical (largest difference {spreads.max():.1e}, rounding) and the "
-        "Monitor reports "
-        + (", ".join(kinds) or "nothing")
-        + f"; accuracy after {BOOK_STEPS} epochs is {acc5_train:.3f} (train) / {acc5_test:.3f} "
-        f"(test). On circles after {circle_epochs} epochs the zero-initialised 5-unit net reaches "
-        f"{circle_acc['zero init, 5 units']:.3f} test accuracy, the constant-0.5 one "
-        f"{circle_acc['constant 0.5 init, 5 units']:.3f}, a 1-unit net "
-        f"{circle_acc['random N(0,1), 1 unit']:.3f} and the randomly initialised 5-unit net "
-        f"{circle_acc['random N(0,1), 5 units']:.3f}: a symmetric start wastes the width. "
-        + "In float32 the units are identical only up to rounding; after "
-        f"{long_epochs} epochs on "
-        + "; on ".join(
-            f"{label} they differ by {last:.1e}"
-            + (f" (past 1e-3 from epoch {epoch}: rounding broke the symmetry)" if epoch else "")
-            for label, (epoch, last) in drift.items()
-        )
-        + "."
+        label: {"passes_1e-3_at": int(np.argmax(r[2] > 1e-3)) if (r[2] > 1e-3).any() else None,
+                "last": float(r[2][-1])}
+        for label, (r, _) in spread_runs.items()
+    }  # fmt: skip
+    deviation = (
+        [abs(np.array(v["fc2.weight"]) - formula(v, 0.5)).max() for v in step1.values()]
+        + [abs(v["fc2.bias"][0] - formula(v, 1.0)) for v in step1.values()]
+        if zero
+        else [None]
     )
-    return LabResult(
-        question=(
-            "What happens when every weight and bias starts at 0, and is the damage visible "
-            "beyond the first steps?"
-        ),
-        setting=(
-            f"Moon1000 (make_moons(1000, noise 0.5), seed {seed}, 640/160/200). Model_MLP_L2_V4: "
-            "Linear(2,5) → sigmoid → Linear(5,1) → sigmoid, all weights and biases 0; BCE; SGD "
-            f"lr {LR}, full batch (one epoch = one step). The weights after each of the book's "
-            f"{BOOK_STEPS} steps; then {long_epochs} epochs on Moon1000, and "
-            f"make_circles(1000, noise 0.1, factor 0.5) split alike, {circle_epochs} epochs, "
-            "against a constant 0.5 init, a 1-unit net and a 5-unit net with N(0,1) weights."
-        ),
+    balanced_seeds = [s for s, v in step1.items() if v["positives"] == 320]
+    return Outcome(
         tables=[check_table, steps_table, long_table],
         figures=figures,
-        answer=answer,
         metrics={
             "seed": seed,
-            "p_bar": p_bar,
+            "symmetric": sym,
+            "p_bar": n_pos / 640,
             "positives": n_pos,
-            "first_loss": history.losses[0],
-            "fc1_zero_after_step1": fc1_zero,
-            "step1_by_seed": step1,
+            "step1_by_seed": {str(s): v for s, v in step1.items()},
+            "first_loss_deviation": max(abs(v["first_loss"] - math.log(2)) for v in step1.values()),
+            "step1_fc1_max": max(col[6] for col in check_cols.values()),
+            "step1_formula_deviation": float(max(deviation)) if zero else None,
             "book_steps_unit_spread": spreads.tolist(),
-            "accuracy_after_book_steps": {"train": acc5_train, "test": acc5_test},
-            "monitor_kinds": kinds,
+            "book_steps_spread_max": float(spreads.max()),
+            "accuracy_after_book_steps_max": max(acc_train, acc_test),
+            "accuracy_after_book_steps": {"train": acc_train, "test": acc_test},
+            "monitor_kinds": sorted({f.kind for f in findings}),
             "monitor_findings": [str(f) for f in findings],
             "moons_long": {
                 name: {"test_accuracy": evaluate(r[0], *test)[0], "unit_spread_last": r[2][-1]}
                 for name, r in moons_runs.items()
             },
-            "moons_unit_spread": {
-                label: {"passes_1e-3_at": epoch, "last": last}
-                for label, (epoch, last) in drift.items()
-            },
+            "moons_unit_spread": drift,
             "circles_test_accuracy": {
                 name: [r["test_accuracy"] for r in runs] for name, runs in circles.items()
             },
             "circles_unit_spread_last": {
                 name: [float(r["spread"][-1]) for r in runs]
                 for name, runs in circles.items()
-                if MODELS[name][0] > 1
+                if spec[name][0] > 1
             },
             "circles_monitor_kinds": {
                 name: sorted({f.kind for r in runs for f in r["findings"]})
                 for name, runs in circles.items()
             },
-        },
+        },  # fmt: skip
         notes=[
-            "A draw whose 640 training labels are exactly balanced (p̄ = ½, as seeds 0 and 1 "
-            "are) makes the all-zero start a stationary point: every gradient is 0 up to "
-            "float32 rounding of σ(0), and nothing moves. The book's steps are shown on the "
-            f"first draw from seed {config.seed} on that is not balanced (seed {seed}).",
+            "A draw whose 640 training labels are exactly balanced (p̄ = ½"
+            + (f", as seeds {balanced_seeds} are" if balanced_seeds else "")
+            + ") makes the all-zero start a stationary point: every gradient is 0 up to float32 "
+            "rounding of σ(0), and nothing moves. The book's steps are shown on the first draw "
+            f"from seed {ctx.seed} on that is not balanced (seed {seed}).",
             f"p̄ comes from our draw of Moon1000 (scikit-learn, seed {seed}: {n_pos} positives of "
             "640), so our step-1 values differ from the book's −0.00203125 / −0.0040625, which "
             "are the same formula at the book's p̄ = 307/640.",
@@ -321,6 +405,6 @@ def run(config: LabConfig) -> LabResult:
             "the matrix products round differently for different units (about 1e-12 after step "
             "2 in float32), and where the symmetric point is unstable those differences grow "
             "exponentially (the spread figure). The Monitor's symmetric-unit finding compares "
-            "units to 1e-6 of the weights' scale.",
+            "units to 1e-5 of the weights' scale.",
         ],
     )

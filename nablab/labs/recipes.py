@@ -1,13 +1,16 @@
-"""Shared pieces of the NNDL labs (Qiu Xipeng, *Neural Networks and Deep Learning*, the book
-that seeds/000 and seeds/002 work through): its data sets, its models, its training loops.
+"""The books' recipes, in one place: the data sets, models and initialisations the labs share,
+and the NNDL book's two training procedures (Qiu Xipeng, *Neural Networks and Deep
+Learning*, the book that seeds/000 and seeds/002 work through).
 
 Not a lab (nothing here is registered). Used by moons-mlp, vanishing-mlp, dead-relu,
-zero-init (Moon1000, the book's MLPs, full-batch gradient descent) and by regularization
-and bias-penalty (MLP_3L trained for many seeds at once).
+zero-init (Moon1000, the book's MLPs, full-batch gradient descent), regularization and
+bias-penalty (MLP_3L trained for many seeds at once), and the labs on moons(300).
 
 Data
     nndl_split(X, y)       the book's split in order: 640 train / 160 dev / 200 test
     moon1000(seed)         make_moons(1000, noise=0.5), split as above
+    moons300(seed)         make_moons(300, noise=0.5): first 200 train, last 100 test
+    moons_per_seed(seeds)  moons300 for each seed, stacked (S, N, ·)
 Models (nn.Sequential with the book's layer names fc1, act1, ...)
     mlp_l2(hidden)         Model_MLP_L2: fc1(2→h) → σ → fc2(h→1) → σ
     mlp_l5(act)            Model_MLP_L5: fc1(2→3) … fc4(3→3) with `act`, fc5(3→1) → σ
@@ -19,7 +22,6 @@ Training and scoring
     train_full_batch(...)  the book's RunnerV2: one gradient step on all training points
                            per epoch, optional dev evaluation and best-dev model kept
     train_mlp_3l(...)      the book's train_model (seeds/002) for every seed at once
-    length_notes(...)      the note a lab adds when `iterations` moves it off the book's length
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ from ..autograd.tensor import Tensor
 from ..creation import tensor
 from ..dtypes import get_default_dtype
 from ..nn.functional import binary_cross_entropy_with_logits as bce_with_logits
-from .base import LabConfig, spread, track
+from ..ops import activation as functional
+from . import training
+from .base import spread
+from .runner import Context
 
 NNDL_SPLIT = (640, 160, 200)
 
@@ -57,17 +62,47 @@ def moon1000(seed=0):
     return nndl_split(*data.moons(1000, noise=0.5, seed=seed))
 
 
+def moons300(seed=0, noise=0.5):
+    """seeds/002's data: `make_moons(300, shuffle=True, noise)` (random_state = seed; a lab
+    passes its data stream), the first 200 points to train and the last 100 to test:
+    [(X_train, y_train), (X_test, y_test)]."""
+    return data.split(*data.moons(300, noise=noise, seed=seed), (200, 100))
+
+
 # ----- models -------------------------------------------------------------------------------
 
 
-def _activation(act, negative_slope=0.01):
-    if act == "sigmoid":
-        return nn.Sigmoid()
-    if act == "relu":
-        return nn.ReLU()
-    if act == "leaky_relu":
-        return nn.LeakyReLU(negative_slope)
-    raise ValueError(f"act must be 'sigmoid', 'relu' or 'leaky_relu', got {act!r}")
+# The labs' one catalogue of activations: name → (the op on Tensors, its nn.Module).
+ACTIVATIONS = {
+    "sigmoid": (functional.sigmoid, nn.Sigmoid),
+    "tanh": (functional.tanh, nn.Tanh),
+    "relu": (functional.relu, nn.ReLU),
+    "leaky_relu": (functional.leaky_relu, nn.LeakyReLU),
+    "elu": (functional.elu, nn.ELU),
+    "softplus": (functional.softplus, nn.Softplus),
+}
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
+
+
+def activation(name, negative_slope=0.01):
+    """The activation ``name`` as a function of a Tensor (leaky_relu with ``negative_slope``)."""
+    fn = _lookup(name)[0]
+    return (lambda x: fn(x, negative_slope)) if name == "leaky_relu" else fn
+
+
+def activation_module(name, negative_slope=0.01) -> nn.Module:
+    """The activation ``name`` as an nn.Module (LeakyReLU with ``negative_slope``)."""
+    module = _lookup(name)[1]
+    return module(negative_slope) if name == "leaky_relu" else module()
+
+
+def _lookup(name):
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}"
+        ) from None
 
 
 def mlp_l2(hidden=5):
@@ -88,7 +123,7 @@ def mlp_l5(act="sigmoid", negative_slope=0.01):
     sizes = [2, 3, 3, 3, 3, 1]
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
         layers[f"fc{i}"] = nn.Linear(n_in, n_out)
-        layers[f"act{i}"] = nn.Sigmoid() if i == 5 else _activation(act, negative_slope)
+        layers[f"act{i}"] = nn.Sigmoid() if i == 5 else activation_module(act, negative_slope)
     return nn.Sequential(layers)
 
 
@@ -121,17 +156,6 @@ def linear_layers(model):
 
 
 # ----- full-batch training (the book's RunnerV2) ---------------------------------------------
-
-
-def length_notes(config: LabConfig, length: int, book: int, unit: str = "iterations") -> list:
-    """[a note] when `config.iterations` sets the training length to something other than the
-    book's `book` (its published figures assume the book's), else []."""
-    if config.iterations is None or length == book:
-        return []
-    return [
-        f"iterations overridden: {length:,} {unit} instead of the book's {book:,}; the published "
-        f"figures are for {book:,} {unit}."
-    ]
 
 
 def accuracy(probabilities, y, threshold=0.5):
@@ -188,7 +212,7 @@ def train_full_batch(
     train,
     epochs,
     lr,
-    config: LabConfig,
+    ctx,
     dev=None,
     keep_best=False,
     on_backward=None,
@@ -203,7 +227,9 @@ def train_full_batch(
     loss_fn = nn.BCELoss()
     optimizer = optim.SGD(model.parameters(), lr=lr)
     history, best, best_state = History(), -1.0, None
-    for epoch in track(range(epochs), total=epochs, description=description, config=config):
+
+    def step(epoch):
+        nonlocal best, best_state
         loss = loss_fn(model(X), y)
         optimizer.zero_grad()
         loss.backward()
@@ -217,6 +243,9 @@ def train_full_batch(
             if keep_best and dev_acc > best:
                 best, history.best_epoch = dev_acc, epoch
                 best_state = copy.deepcopy(model.state_dict())
+        return loss
+
+    training.train(step, epochs, ctx, description, stop_when_not_finite=False)
     if keep_best and best_state is not None:
         model.load_state_dict(best_state)
     return history
@@ -247,10 +276,12 @@ class SeedBatchedLinear(nn.Module):
 
 def mlp_3l(seeds, sizes=(2, 20, 3, 1), dropout=0.0):
     """MLP_3L (seeds/002): fc1 → ReLU → fc2 → ReLU → fc3 (logits), weights N(0, 1), biases 0,
-    one copy per seed (SeedBatchedLinear; copy s draws from `np.random.default_rng(s)`); with
+    one copy per seed (SeedBatchedLinear; copy s draws from its model stream, the runner's
+    convention `Context.streams(s)[1]`); with
     `dropout` > 0, inverted dropout of that probability after each ReLU (a fresh mask every
     forward, none in eval mode), its masks drawn from a generator seeded with the seeds."""
-    generators = [np.random.default_rng(s) for s in seeds]
+    model_seeds = [Context.streams(s)[1] for s in seeds]
+    generators = [np.random.default_rng(s) for s in model_seeds]
     layers = OrderedDict()
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
         layers[f"fc{i}"] = SeedBatchedLinear(n_in, n_out, generators)
@@ -258,7 +289,7 @@ def mlp_3l(seeds, sizes=(2, 20, 3, 1), dropout=0.0):
             layers[f"act{i}"] = nn.ReLU()
             if dropout > 0:
                 layers[f"drop{i}"] = nn.Dropout(
-                    dropout, generator=np.random.default_rng([*seeds, i])
+                    dropout, generator=np.random.default_rng([*model_seeds, i])
                 )
     return nn.Sequential(layers)
 
@@ -275,9 +306,10 @@ class SeedBatch:
 
 
 def moons_per_seed(seeds, n_samples=300, n_train=200, noise=0.5):
-    """seeds/002's data for each seed: make_moons(n_samples, noise) with random_state = seed,
-    the first n_train points to train, the rest to test."""
-    sets = [data.moons(n_samples, noise=noise, seed=s) for s in seeds]
+    """seeds/002's data for each seed: make_moons(n_samples, noise) with random_state = the
+    seed's data stream (`Context.streams(s)[0]`), the first n_train points to train, the rest
+    to test."""
+    sets = [data.moons(n_samples, noise=noise, seed=Context.streams(s)[0]) for s in seeds]
     X = np.stack([X.data for X, _ in sets])
     y = np.stack([y.data for _, y in sets])
     return SeedBatch(
@@ -307,7 +339,7 @@ def train_mlp_3l(
     model,
     batch: SeedBatch,
     iterations,
-    config: LabConfig,
+    ctx,
     lr=0.2,
     l2=0.0,
     include_bias=False,
@@ -328,21 +360,28 @@ def train_mlp_3l(
     n = batch.X_train.shape[1]
     optimizer = optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay, decoupled=True)
     model.train()
-    losses = []
-    for it in track(range(iterations), total=iterations, description=description, config=config):
-        logits = model(batch.X_train)
+    last = {}
+
+    def step(it):
+        logits = last["logits"] = model(batch.X_train)
         loss = bce_with_logits(logits, batch.y_train, reduction="sum") / n
         if l2:
             loss = loss + l2 / (2 * n) * nn.l2_penalty(model, include_bias=include_bias)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if it % record_every == 0:
-            with no_grad():
-                per_seed = bce_with_logits(logits.detach(), batch.y_train, reduction="none")
-            losses.append(per_seed.data.mean(axis=(1, 2)))
+        return loss
+
+    def per_seed_bce(it, loss):
+        with no_grad():
+            per_seed = bce_with_logits(last["logits"].detach(), batch.y_train, reduction="none")
+        return per_seed.data.mean(axis=(1, 2))
+
+    history = training.train(
+        step, iterations, ctx, description, every=record_every, record=per_seed_bce
+    )
     model.eval()
     with no_grad():
         train_acc = accuracy(model(batch.X_train), batch.y_train, threshold=0.0)
         test_acc = accuracy(model(batch.X_test), batch.y_test, threshold=0.0)
-    return SeedRun(train_acc, test_acc, np.array(losses), record_every)
+    return SeedRun(train_acc, test_acc, history.array(), record_every)
