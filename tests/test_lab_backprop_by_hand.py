@@ -60,5 +60,5 @@ def test_initial_weights_and_activation_are_parameters(tmp_path):
 
 
 def test_wrong_number_of_weights_is_a_parameter_error(tmp_path):
-    with pytest.raises(ParameterError, match="8 numbers"):
+    with pytest.raises(ParameterError, match="weights expects a list of 8 numbers, got 2 values"):
         labs.run("backprop-by-hand", quick=True, out=tmp_path, weights=[0.1, 0.2])

@@ -73,7 +73,7 @@ def test_a_smaller_momentum_lr_shows_in_the_setting_and_stops_the_divergence(tmp
         seeds=1,
     )
     assert "Momentum lr 0.001, ρ 0.9" in result.setting
-    assert "for 20 iterations, 1 seed(s)" in result.setting
+    assert "for 20 steps, 1 seed(s)" in result.setting
     momentum = result.metrics["3d"]["Momentum lr 0.001, ρ 0.9 [nablab.optim]"]
     assert not momentum["diverged"] and momentum["first_step_below"]["-1000"] is None
     holds = {c["text"][:40]: c["holds"] for c in result.claims}
@@ -104,5 +104,6 @@ def test_choosing_optimizers_and_learning_rates(tmp_path, quick_run):
 
 
 def test_per_optimizer_lists_need_one_value_per_optimizer(tmp_path):
-    with pytest.raises(ParameterError, match="lr_2d expects 5 values"):
+    with pytest.raises(ParameterError, match="lr_2d expects a list of 5 numbers ≥ 0, got 2 values"):
         labs.run("optimizers", quick=True, out=tmp_path, lr_2d=[0.1, 0.2])
+    assert list(tmp_path.iterdir()) == []  # refused before any work

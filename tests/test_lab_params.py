@@ -105,3 +105,17 @@ def test_python_run_with_one_change(tmp_path):
         "300 full-batch epochs" in result.setting and "H = 3, each from 2 seeds" in result.setting
     )
     assert (tmp_path / "results.json").exists()
+
+
+def test_a_list_of_fixed_size():
+    weights = Param("weights", [0.1, 0.2, 0.3], "initial weights", size=3)
+    assert weights.expects() == "a list of 3 numbers"
+    assert weights.parse("1,2,3") == [1.0, 2.0, 3.0]
+    with pytest.raises(ParameterError, match="weights expects a list of 3 numbers, got 2 values"):
+        weights.parse("[1, 2]")
+
+
+def test_the_runners_own_arguments_are_not_parameter_names():
+    with pytest.raises(ValueError, match=r"\['iterations'\] are the runner's own arguments"):
+        labs.lab("bad-lab", summary="s", source="s", question="q", setting="s", answer="a",
+                 params=[Param("iterations", 3, "h")])  # fmt: skip

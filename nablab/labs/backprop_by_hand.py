@@ -27,7 +27,7 @@ from ..nn import functional as F
 from ..viz import curves
 from .base import Table
 from .declaration import Claim, Outcome, lab
-from .params import Param, ParameterError
+from .params import Param
 from .recipes import ACTIVATION_NAMES, activation
 from .training import train as train_loop
 
@@ -234,7 +234,7 @@ def answer(m: dict, p) -> str:
         Param("rounds", 1000, "gradient-descent rounds of every run", quick=250, min=1),
         Param("steps", [5.0, 1.0, 0.5, 2.0], "step sizes compared", min=0, min_open=True),
         Param("step", 1.0, "step size of the variants", min=0, min_open=True),
-        Param("weights", W0, "initial w₁…w₈ (8 numbers)"),
+        Param("weights", W0, "initial w₁…w₈", size=8),
         Param("activation", "relu", "the variant's activation", choices=ACTIVATION_NAMES),
         Param("random_inits", 5, "runs from U(0, 1) inits", quick=2, min=0, max=100),
     ],
@@ -299,8 +299,6 @@ def answer(m: dict, p) -> str:
     answer=answer,
 )
 def experiment(p, ctx) -> Outcome:
-    if len(p.weights) != 8:
-        raise ParameterError(f"weights expects 8 numbers w₁…w₈, got {len(p.weights)}")
     w0 = np.array(p.weights)
     by_hand, seed_formula = hand_gradients(w0), seed_numpy_gradients(w0)
     by_nablab, by_torch = train(w0, 0.0, 1, ctx).grads[0], torch_gradients(w0)

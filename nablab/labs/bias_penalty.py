@@ -95,7 +95,7 @@ def answer(m, p) -> str:
         "The regularization lab's setting: make_moons(300, noise 0.5) (random_state = the "
         "seed's data stream), 200 train / 100 test; MLP_3L [2, 20, 3, 1], ReLU, logits, "
         "W ~ N(0,1), b = 0; BCE with logits, full-batch gradient descent lr {lr}, "
-        "{iterations:,} iterations. R = L + λ/(2N)·Ω, N = 200, Ω = nn.l2_penalty(model) "
+        "{steps:,} iterations. R = L + λ/(2N)·Ω, N = 200, Ω = nn.l2_penalty(model) "
         "(weights) or nn.l2_penalty(model, include_bias=True); λ ∈ {{{lambdas}}}; {seeds} seeds, "
         "each pair compared on the same data and init."
     ),
@@ -109,10 +109,10 @@ def answer(m, p) -> str:
             min_open=True,
         ),  # fmt: skip
         Param("lr", 0.2, "full-batch gradient descent step", min=0, min_open=True),
-        Param("iterations", 50_000, "gradient steps of every run", quick=1_500, min=1),
+        Param("steps", 50_000, "gradient steps of every run", quick=1_500, min=1),
         Param("seeds", 10, "seeds (data set and init)", quick=2, min=1, max=1000),
     ],
-    length="iterations",
+    length="steps",
     claims=[
         Claim(
             "The penalty reaches the biases: with them penalised, Σ b² (mean over seeds) is "
@@ -135,7 +135,7 @@ def experiment(p, ctx) -> Outcome:
         for include_bias in (False, True) if lam else (False,):
             model = mlp_3l(seeds)
             result = train_mlp_3l(
-                model, batch, p.iterations, ctx, lr=p.lr, l2=lam, include_bias=include_bias,
+                model, batch, p.steps, ctx, lr=p.lr, l2=lam, include_bias=include_bias,
                 description=f"λ {lam}, {'W and b' if include_bias else 'W only'}",
             )  # fmt: skip
             runs[(lam, include_bias)] = (
@@ -182,8 +182,7 @@ def experiment(p, ctx) -> Outcome:
     return Outcome(
         tables=[
             Table(
-                f"Final accuracy over {len(seeds)} seeds, {p.iterations:,} iterations: "
-                "mean (min–max)",
+                f"Final accuracy over {len(seeds)} seeds, {p.steps:,} iterations: mean (min–max)",
                 ["λ", "penalised", "train", "test", "train − test", "Σ W² (mean)", "Σ b² (mean)"],
                 rows,
             ),

@@ -97,6 +97,7 @@ class Lab:
 
 
 LABS: dict[str, Lab] = {}
+RESERVED = {"name", "quick", "seed", "out", "progress", "iterations"}  # runner.run's arguments
 
 
 class UnknownLabError(KeyError):
@@ -122,6 +123,9 @@ def lab(
 ):
     """Decorator: declare the lab ``name`` around its experiment ``(p, ctx) -> Outcome``."""
     names = [p.name for p in params]
+    reserved = RESERVED & set(names)
+    if reserved:
+        raise ValueError(f"lab {name!r}: {sorted(reserved)} are the runner's own arguments")
     if len(set(names)) != len(names):
         raise ValueError(f"lab {name!r}: a parameter is declared twice in {names}")
     if length is not None and length not in names:

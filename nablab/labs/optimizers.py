@@ -25,7 +25,7 @@ from nablab import optim
 from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, Published, lab
-from nablab.labs.params import Param, ParameterError
+from nablab.labs.params import Param
 from nablab.labs.recipes import accuracy, mlp_3l, moons_per_seed
 from nablab.labs.training import train
 from nablab.nn.functional import binary_cross_entropy_with_logits as bce_with_logits
@@ -211,13 +211,7 @@ def _first(mask):
 
 
 def _per_optimizer(p, name):
-    values = p[name]
-    if len(values) != len(KINDS):
-        raise ParameterError(
-            f"{name} expects {len(KINDS)} values, one per optimizer in the order "
-            f"{', '.join(KINDS)}; got {len(values)}"
-        )
-    return dict(zip(KINDS, values))
+    return dict(zip(KINDS, p[name]))
 
 
 def answer(m, p) -> str:
@@ -329,24 +323,42 @@ ORDER = "in the order GD, AdaGrad, RMSprop, Momentum, Adam"
         "(2, 3), {steps_3d} steps: {3d_runs}. Gradients by autograd, float64. Sweeps: seeds/003's "
         "network, GD steps {sweep_steps:g}, {rounds} rounds; the regularization lab's moons MLP "
         "(make_moons(300, noise 0.5), 200 train / 100 test, [2, 20, 3, 1] ReLU, N(0, 1) weights, "
-        "BCE with logits, full batch) for {iterations:,} iterations, {seeds} seed(s): {moons_runs}."
+        "BCE with logits, full batch) for {moons_steps:,} steps, {seeds} seed(s): {moons_runs}."
     ),
     params=[
         Param("optimizers", list(KINDS), "the optimizers to compare", choices=KINDS),
-        Param("lr_2d", [0.2, 0.5, 0.1, 0.01, 0.2], f"2-D learning rates, {ORDER}", min=0),
-        Param("steps_2d", [20, 50, 50, 50, 20], f"2-D steps, {ORDER}", min=1),
-        Param("lr_3d", [0.01, 0.5, 0.1, 0.01, 0.1], f"3-D learning rates, {ORDER}", min=0),
+        Param(
+            "lr_2d",
+            [0.2, 0.5, 0.1, 0.01, 0.2],
+            f"2-D learning rates, {ORDER}",
+            min=0,
+            size=len(KINDS),
+        ),
+        Param("steps_2d", [20, 50, 50, 50, 20], f"2-D steps, {ORDER}", min=1, size=len(KINDS)),
+        Param(
+            "lr_3d",
+            [0.01, 0.5, 0.1, 0.01, 0.1],
+            f"3-D learning rates, {ORDER}",
+            min=0,
+            size=len(KINDS),
+        ),
         Param("steps_3d", 150, "3-D steps of every optimizer", min=1, max=100_000),
         Param("beta", 0.9, "Momentum's ρ, RMSprop's β and Adam's β₁", min=0, max=1),
         Param("beta2", 0.99, "Adam's β₂", min=0, max=1),
         Param("sweep_steps", [0.5, 1.0, 2.0, 5.0], "GD steps on seeds/003's network", min=0),
         Param("rounds", 200, "gradient steps on seeds/003's network", min=1, max=100_000),
-        Param("lr_moons", [0.2, 0.1, 0.01, 0.02, 0.01], f"moons learning rates, {ORDER}", min=0),
+        Param(
+            "lr_moons",
+            [0.2, 0.1, 0.01, 0.02, 0.01],
+            f"moons learning rates, {ORDER}",
+            min=0,
+            size=len(KINDS),
+        ),
         Param("gd_sweep", [0.01, 0.1, 10.0], "further GD learning rates on moons", min=0),
-        Param("iterations", 3000, "full-batch iterations of every moons run", quick=300, min=1),
+        Param("moons_steps", 3000, "full-batch iterations of every moons run", quick=300, min=1),
         Param("seeds", 5, "seeds of the moons runs (trained together)", quick=3, min=1, max=100),
     ],
-    length="iterations",
+    length="moons_steps",
     claims=[
         Claim(
             "2-D: every optimizer, in both forms, brings f from {2d_f0:g} below 2 % of it",
@@ -512,13 +524,13 @@ def experiment(p, ctx) -> Outcome:
     moon_specs |= {f"GD lr {lr:g}": torch_optimizer("GD", lr) for lr in p.gd_sweep}
     batch = moons_per_seed(ctx.seeds(p.seeds))
     moons = {
-        name: train_moons(make, batch, p.iterations, ctx, f"moons MLP, {name}")
+        name: train_moons(make, batch, p.moons_steps, ctx, f"moons MLP, {name}")
         for name, make in ctx.track(moon_specs.items(), len(moon_specs), "moons MLP")
     }
     tables.append(
         Table(
             f"Moons MLP [2, 20, 3, 1] ReLU, N(0, 1) weights, BCE with logits, full batch, "
-            f"{p.iterations} iterations, {p.seeds} seed(s): median (min–max); dead ReLUs = "
+            f"{p.moons_steps} iterations, {p.seeds} seed(s): median (min–max); dead ReLUs = "
             "units 0 on every training point, layer 1 (of 20) | layer 2 (of 3), per seed",
             ["optimizer", "final train loss", "train accuracy", "test accuracy", "peak loss",
              "dead ReLUs"],

@@ -44,6 +44,7 @@ class Param:
     min_open: bool = False  # True: the value must be > min, not >= min
     choices: tuple | None = None
     unit: str = ""
+    size: int | None = None  # a list parameter's exact length, when it has one
 
     def __post_init__(self) -> None:
         kind = self.kind
@@ -77,10 +78,11 @@ class Param:
     def expects(self) -> str:
         """What the parameter accepts, in words: 'a number > 0', 'a list of integers ≥ 1'."""
         one, many = _WORDS[self.kind]
+        list_of = f"a list of {self.size} " if self.size is not None else "a list of "
         if self.choices is not None:
             listed = ", ".join(map(str, self.choices))
-            return f"a list of values from {listed}" if self.is_list else f"one of {listed}"
-        return f"a list of {many}{self._range()}" if self.is_list else f"{one}{self._range()}"
+            return f"{list_of}values from {listed}" if self.is_list else f"one of {listed}"
+        return f"{list_of}{many}{self._range()}" if self.is_list else f"{one}{self._range()}"
 
     def _range(self) -> str:
         low, high = self.min, self.max
@@ -102,6 +104,10 @@ class Param:
                 )
             if not value:
                 raise ParameterError(f"{self.name} expects {self.expects()}, got an empty list")
+            if self.size is not None and len(value) != self.size:
+                raise ParameterError(
+                    f"{self.name} expects {self.expects()}, got {len(value)} values"
+                )
             return [self._check_one(v) for v in value]
         return self._check_one(value)
 
@@ -165,6 +171,7 @@ class Param:
             "min_open": self.min_open,
             "choices": list(self.choices) if self.choices is not None else None,
             "unit": self.unit,
+            "size": self.size,
             "help": self.help,
             "expects": self.expects(),
         }

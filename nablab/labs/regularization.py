@@ -89,7 +89,7 @@ def answer(m, p) -> str:
         "make_moons(300, shuffle=True, noise=0.5) (scikit-learn, random_state = the seed's data "
         "stream): first 200 train, last 100 test. MLP_3L [2, 20, 3, 1], ReLU, logits; "
         "W ~ N(0,1), b = 0. BCE with logits, full-batch gradient descent lr {lr}, "
-        "{iterations:,} iterations. ℓ2: λ/(2N)·ΣW² over weights (nn.l2_penalty), λ = {l2:g}; "
+        "{steps:,} iterations. ℓ2: λ/(2N)·ΣW² over weights (nn.l2_penalty), λ = {l2:g}; "
         "weight decay: SGD decoupled=True, β = {weight_decay:g}, weights and biases; inverted "
         "dropout p = {dropout} after both ReLUs (a new mask each forward; eval mode without). "
         "Accuracy of the final model, logits > 0. {seeds} seeds (data and init), trained "
@@ -113,10 +113,10 @@ def answer(m, p) -> str:
             min=0,
             min_open=True,
         ),
-        Param("iterations", 50_000, "gradient steps of every run", quick=6_500, min=1),
+        Param("steps", 50_000, "gradient steps of every run", quick=6_500, min=1),
         Param("seeds", 10, "seeds (data set and init) per run", quick=2, min=1, max=1000),
     ],
-    length="iterations",
+    length="steps",
     claims=[
         Claim(
             "On every seed whose baseline learns, ℓ2 (λ = {l2:g}) lowers the train accuracy "
@@ -155,7 +155,7 @@ def experiment(p, ctx) -> Outcome:
     for name, (q, options) in arms(p).items():
         models[name] = mlp_3l(seeds, dropout=q)
         results[name] = train_mlp_3l(
-            models[name], batch, p.iterations, ctx, lr=p.lr, description=name, **options
+            models[name], batch, p.steps, ctx, lr=p.lr, description=name, **options
         )
     base = results["baseline"]
     learns = ~one_class(models["baseline"], batch)
@@ -166,7 +166,7 @@ def experiment(p, ctx) -> Outcome:
     n_learn = int(learns.sum())
 
     summary = Table(
-        f"Accuracy of the final model over {len(seeds)} seeds, {p.iterations:,} iterations: "
+        f"Accuracy of the final model over {len(seeds)} seeds, {p.steps:,} iterations: "
         "mean (min–max)",
         ["run", "ours train", "ours test", "ours train − test",
          "train below baseline (seeds that learn)", "gap below baseline (seeds that learn)"],
