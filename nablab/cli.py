@@ -152,11 +152,11 @@ def _cmd_labs(args) -> int:
     for name in sorted(LABS):
         lab = LABS[name]
         timing = lab.timing()
-        times = (
-            f"full ~{_duration(timing['full'])}, quick ~{_duration(timing['quick'])}"
-            if {"full", "quick"} <= set(timing)
-            else "time not measured"
-        )
+        times = ", ".join(
+            f"{variant} ~{_duration(timing[variant])}" if variant in timing
+            else f"{variant} time not measured"
+            for variant in ("full", "quick")
+        )  # fmt: skip
         print(f"{name:<{width}}  {lab.summary}")
         print(f"{'':<{width}}  {times}; parameters: {', '.join(p.name for p in lab.params)}")
     if not LABS:

@@ -314,3 +314,16 @@ def test_iterations_set_the_labs_length(tiny_lab, tmp_path):
 def test_iterations_and_the_length_parameter_together_exit_2(tiny_lab, capsys):
     assert run(tiny_lab, "--iterations", "7", "--set", "steps=3") == 2
     assert capsys.readouterr().err == "nablab: error: give iterations or steps, not both\n"
+
+
+def test_labs_shows_the_measured_times(tiny_lab, tmp_path, monkeypatch, capsys):
+    from nablab.labs import declaration
+
+    timings = tmp_path / "timings.json"
+    timings.write_text(json.dumps({tiny_lab: {"full": 754.0, "quick": 2.4}}))
+    monkeypatch.setattr(declaration, "TIMINGS_FILE", timings)
+    assert cli.main(["labs"]) == 0
+    assert "full ~13 min, quick ~2 s; parameters: steps" in capsys.readouterr().out
+    timings.write_text(json.dumps({tiny_lab: {"quick": 2.4}}))
+    assert cli.main(["labs"]) == 0
+    assert "full time not measured, quick ~2 s" in capsys.readouterr().out
