@@ -7,7 +7,6 @@ tests/test_docs.py fails when docs/labs.md is out of date.
 
 from __future__ import annotations
 
-import string
 import sys
 from pathlib import Path
 
@@ -19,31 +18,10 @@ def _cell(value) -> str:
     return text.replace("|", "\\|")
 
 
-class _Defaults(string.Formatter):
-    """A declared text with the full run's defaults filled in and results shown as '…'."""
-
-    def get_field(self, field_name, args, kwargs):
-        try:
-            return super().get_field(field_name, args, kwargs)
-        except (KeyError, IndexError, TypeError):
-            return _RESULT, field_name
-
-    def format_field(self, value, format_spec):
-        if value is _RESULT:
-            return "…"
-        if isinstance(value, (list, tuple)):
-            return ", ".join(format(v, format_spec) for v in value)
-        return format(value, format_spec)
-
-
-_RESULT = object()
-
-
 def _text(text, lab) -> str:
-    if not isinstance(text, str):
-        return "(a sentence computed from the results)"
-    defaults = {p.name: p.value(quick=False) for p in lab.params}
-    return _Defaults().vformat(text, (), defaults)
+    from nablab.labs.runner import render_partial
+
+    return render_partial(text, {p.name: p.value(quick=False) for p in lab.params})
 
 
 def markdown() -> str:

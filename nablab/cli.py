@@ -5,10 +5,15 @@ into an HTML report.
     nablab show LAB [--json]
     nablab run LAB [--set NAME=VALUE ...] [--quick] [--seed N] [--iterations N] [--out DIR]
                    [--check] [--no-progress]
-    nablab report [--quick] [--seed N] [--out DIR] [--labs a,b] [--no-progress]
+    nablab sweep LAB --grid NAME=V1,V2,... [--grid ...] [--seeds 0-9] [--set NAME=VALUE ...]
+                     [--metric NAME ...] [--workers N] [--backend local|ray] [--address ADDR]
+                     [--batch-seeds] [--quick] [--out DIR] [--no-progress]
+    nablab report [--quick] [--seed N] [--out DIR] [--labs a,b] [--sweep DIR ...] [--no-progress]
 
 ``run`` prints the lab's setting, tables, claims (✔/✘), answer and notes and writes
 results.json and the PNGs into DIR (default runs/LAB, runs/LAB-quick with --quick).
+``sweep`` runs the lab at every grid point for every seed (see nablab/sweep/) into DIR
+(default runs/sweeps/LAB) and writes sweep.json, sweep.png and sweep.html there.
 ``report`` runs each lab into DIR/LAB and writes DIR/report.html (default DIR: runs/report).
 Exit codes: 0 success (a claim that fails is a finding, not an error), 1 a lab failed or, with
 --check, a claim failed, 2 bad input, 130 Ctrl-C.
@@ -27,6 +32,8 @@ from .labs import LABS, Lab, ParameterError, default_out, get_lab, track
 from .labs.base import LabResult
 from .labs.declaration import UnknownLabError
 from .labs.params import parse_assignment, unknown_message
+from .labs.runner import render_partial
+from .sweep.tasks import SweepError
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -54,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(e, file=sys.stderr)
         return EXIT_USAGE
-    except (UnknownLabError, ParameterError) as e:
+    except (UnknownLabError, ParameterError, SweepError) as e:
         print(f"nablab: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as e:
@@ -100,8 +107,59 @@ def _build_parser() -> _Parser:
     _add_run_options(run, default_out="runs/LAB or runs/LAB-quick")
     run.set_defaults(command=_cmd_run)
 
+    sweep = commands.add_parser("sweep", help="run a lab over a grid of parameters and seeds")
+    sweep.add_argument("lab", metavar="LAB", help="a lab name (see `nablab labs`)")
+    sweep.add_argument(
+        "--grid",
+        metavar="NAME=V1,V2,...",
+        action="append",
+        default=[],
+        help="a parameter and its values (repeatable: the grid is their product)",
+    )
+    sweep.add_argument("--seeds", default="0", help="seeds: N, A-B or N1,N2,... (default 0)")
+    sweep.add_argument(
+        "--set",
+        dest="assignments",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="a parameter fixed for every task (repeatable)",
+    )
+    sweep.add_argument(
+        "--metric",
+        dest="metrics",
+        action="append",
+        default=None,
+        help="a declared metric or a path into the metrics (default: the first)",
+    )
+    sweep.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="parallel tasks (default: the machine's cores)",
+    )
+    sweep.add_argument("--backend", choices=("local", "ray"), default="local")
+    sweep.add_argument("--address", default=None, help="a Ray cluster (HOST:PORT or auto)")
+    sweep.add_argument(
+        "--batch-seeds",
+        action="store_true",
+        help="run all seeds of a grid point as one task (the lab's batched trainer)",
+    )
+    sweep.add_argument("--quick", action="store_true", help="the labs' fast variant")
+    sweep.add_argument("--out", type=Path, default=None, help="sweep folder (runs/sweeps/LAB)")
+    sweep.add_argument("--no-progress", dest="progress", action="store_false")
+    sweep.set_defaults(command=_cmd_sweep)
+
     rep = commands.add_parser("report", help="run every lab and write one HTML report")
     rep.add_argument("--labs", type=_lab_list, default=None, help="comma-separated lab names")
+    rep.add_argument(
+        "--sweep",
+        dest="sweeps",
+        type=Path,
+        action="append",
+        default=[],
+        help="a sweep folder to include (repeatable)",
+    )
     _add_run_options(rep, default_out="runs/report")
     rep.set_defaults(command=_cmd_report)
     return parser
@@ -234,14 +292,68 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    from . import sweep
+
+    lab = get_lab(args.lab)
+    grid = sweep.parse_grid(lab, args.grid)
+    fixed = sweep.parse_fixed(lab, args.assignments, grid)
+    seeds = sweep.parse_seeds(args.seeds)
+    if args.backend == "ray" and args.address is not None:
+        sweep.check_reachable(args.address)
+    result = sweep.sweep(
+        lab.name, grid, seeds, fixed, quick=args.quick, metrics=args.metrics,
+        workers=args.workers, backend=args.backend, address=args.address,
+        out=args.out or sweep.default_out(lab.name, args.quick), batch_seeds=args.batch_seeds,
+        progress=args.progress,
+    )  # fmt: skip
+    _print_table(result.table)
+    for i, claim in enumerate(lab.claims):
+        print(f"claim {i + 1}: {render_partial(claim.text, fixed)}")
+    print(f"\n{result.computed} task(s) run, {result.reused} reused from earlier runs")
+    for failure in result.failed:
+        print(
+            f"FAILED {failure['point']} seed {failure['seed']}: {failure['error']}", file=sys.stderr
+        )
+    for kind, path in result.files.items():
+        print(f"{kind}: {path}")
+    return EXIT_FAILED if result.failed else 0
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console()  # a pipe or a file: wide enough for the tables, not 80 columns
+    return console if console.is_terminal else Console(width=140)
+
+
+def _rich_table(t):
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(t.title), title_justify="left")
+    for i, column in enumerate(t.columns):
+        table.add_column(escape(column), justify="left" if i == 0 else "right")
+    for row in t.rows:
+        table.add_row(*(escape(report.format_cell(v)) for v in row))
+    return table
+
+
+def _print_table(t) -> None:
+    _console().print(_rich_table(t))
+
+
 def _cmd_report(args) -> int:
+    from . import sweep
+
+    sweeps = [(sweep.load(folder), folder) for folder in args.sweeps]
     labs = [get_lab(name) for name in args.labs or sorted(LABS)]
     out = report.prepare_out(args.out or Path("runs/report"))
     runs = []
     for lab in track(labs, total=len(labs), description="labs", progress=args.progress):
         options = dict(quick=args.quick, seed=args.seed, progress=args.progress)
         runs.append(report.run_lab(lab, catch=True, out=out / lab.name, **options))
-    page = report.write_atomic(out / "report.html", report.render_html(runs))
+    page = report.write_atomic(out / "report.html", report.render_html(runs, sweeps=sweeps))
     for run in runs:
         status = "FAILED" if run.error else "ok"
         print(f"{run.lab.name:<24} {status:<6} {run.seconds:8.1f} s")
@@ -253,13 +365,9 @@ def _cmd_report(args) -> int:
 
 
 def _print_run(lab: Lab, r: LabResult) -> None:
-    from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
-    console = Console()
-    if not console.is_terminal:  # a pipe or a file: wide enough for the tables, not 80 columns
-        console = Console(width=140)
+    console = _console()
     console.print(f"[bold]{escape(lab.name)}[/bold] — {escape(lab.summary)} ({escape(lab.source)})")
     changed = {k: v for k, v in r.params.items() if r.defaults.get(k) != v}
     if changed:
@@ -268,12 +376,7 @@ def _print_run(lab: Lab, r: LabResult) -> None:
     console.print(f"\n[bold]Question.[/bold] {escape(r.question)}")
     console.print(f"[bold]Setting.[/bold] {escape(r.setting)}\n")
     for t in r.tables:
-        table = Table(title=escape(t.title), title_justify="left")
-        for i, column in enumerate(t.columns):
-            table.add_column(escape(column), justify="left" if i == 0 else "right")
-        for row in t.rows:
-            table.add_row(*(escape(report.format_cell(v)) for v in row))
-        console.print(table)
+        console.print(_rich_table(t))
     if r.claims:
         console.print("\n[bold]Claims.[/bold]")
         for claim in r.claims:

@@ -64,7 +64,40 @@ def format_cell(value) -> str:
     return str(value)
 
 
-def render_html(runs: list[LabRun], title: str = "nablab report") -> str:
+def render_sweep_section(data: dict, out) -> str:
+    """One sweep (its sweep.json and the sweep.png beside it) as an HTML section."""
+    from .labs.base import Table
+
+    grid = ", ".join(f"{k} ∈ {{{', '.join(map(str, v))}}}" for k, v in data["grid"].items())
+    seeds = data["seeds"]
+    table = Table("Each grid point over its seeds", data["table"]["columns"], data["table"]["rows"])
+    claims = "".join(f"<li>claim {i + 1}: {_e(text)}</li>" for i, text in enumerate(data["claims"]))
+    failed = "".join(
+        f"<li class=err>{_e(f['point'])}, seed {f['seed']}: {_e(f['error'])}</li>"
+        for f in data["failed"]
+    )
+    plot = Path(out) / "sweep.png"
+    return (
+        f'<section id="sweep-{_e(data["lab"])}"><h2>Sweep: {_e(data["lab"])}</h2>'
+        f"<p class=meta>{_e(grid)} · seeds {seeds[0]}–{seeds[-1]} ({len(seeds)})"
+        f"{' · quick' if data['quick'] else ''} · fixed {_e(data['fixed'] or 'nothing')}"
+        f" · {data['tasks']} tasks on {_e(data['backend'])}</p>"
+        f"{_table(table)}<ul class=claims>{claims}</ul>"
+        f"{_figure(plot, out) if plot.exists() else ''}"
+        f"{'<h3>Failed tasks</h3><ul>' + failed + '</ul>' if failed else ''}</section>\n"
+    )
+
+
+def render_sweep_page(data: dict, out) -> str:
+    """A sweep's own self-contained HTML page."""
+    title = f"nablab sweep: {data['lab']}"
+    return (
+        f"<!doctype html>\n<html lang=en><head><meta charset=utf-8><title>{_e(title)}</title>"
+        f"<style>{_CSS}</style></head><body>\n{render_sweep_section(data, out)}</body></html>\n"
+    )
+
+
+def render_html(runs: list[LabRun], title: str = "nablab report", sweeps=()) -> str:
     """One self-contained HTML page: per lab its question, setting, tables, plots, answer, notes."""
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     toc = "".join(
@@ -73,6 +106,7 @@ def render_html(runs: list[LabRun], title: str = "nablab report") -> str:
         for r in runs
     )
     sections = "".join(_section(r) for r in runs)
+    sections += "".join(render_sweep_section(data, out) for data, out in sweeps)
     return (
         f"<!doctype html>\n<html lang=en><head><meta charset=utf-8><title>{_e(title)}</title>"
         f"<style>{_CSS}</style></head><body>\n<h1>{_e(title)}</h1>\n"

@@ -13,7 +13,17 @@ import importlib
 import pkgutil
 
 from .base import LabResult, Table, spread, track
-from .declaration import LABS, Claim, Lab, Outcome, Published, UnknownLabError, get_lab, lab
+from .declaration import (
+    LABS,
+    Claim,
+    Lab,
+    Metric,
+    Outcome,
+    Published,
+    UnknownLabError,
+    get_lab,
+    lab,
+)
 from .params import Param, ParameterError, Params
 from .runner import Context, default_out, run
 

@@ -79,6 +79,7 @@ class LabResult:
     metrics: dict
     notes: list[str] = field(default_factory=list)
     claims: list[dict] = field(default_factory=list)
+    measures: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     defaults: dict = field(default_factory=dict)
     published: list[dict] = field(default_factory=list)
@@ -114,6 +115,7 @@ class LabResult:
                 "figures": [str(_relative(Path(f), Path(self.out))) for f in self.figures],
                 "answer": self.answer,
                 "claims": self.claims,
+                "measures": self.measures,
                 "published": self.published,
                 "metrics": self.metrics,
                 "notes": self.notes,

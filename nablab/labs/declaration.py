@@ -49,6 +49,17 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Metric:
+    """A named number the lab measures, for sweeps and comparisons: ``value(metrics, p)`` is a
+    float, or a list with one float per seed of the run (``ctx.seeds``); None when it does
+    not apply to these parameters. ``name`` is short and typeable (``l2_test``)."""
+
+    name: str
+    value: Callable[[dict, Any], Any]
+    help: str = ""
+
+
+@dataclass(frozen=True)
 class Published:
     """A published figure beside ours: its value, where it comes from, and where it goes in a
     table: the column ``column`` (added after the first column of the table named ``table``, by
@@ -86,6 +97,7 @@ class Lab:
     length: str | None = None  # the parameter `--iterations` sets (epochs, steps, rounds)
     claims: tuple[Claim, ...] = ()
     published: tuple[Published, ...] = ()
+    metrics: tuple[Metric, ...] = ()
     needs: Callable[[], None] | None = None  # raises DataUnavailableError when data is missing
 
     def param(self, name: str) -> Param:
@@ -119,6 +131,7 @@ def lab(
     length: str | None = None,
     claims: Sequence[Claim] = (),
     published: Sequence[Published] = (),
+    metrics: Sequence[Metric] = (),
     needs: Callable[[], None] | None = None,
 ):
     """Decorator: declare the lab ``name`` around its experiment ``(p, ctx) -> Outcome``."""
@@ -149,6 +162,7 @@ def lab(
             length=length,
             claims=tuple(claims),
             published=tuple(published),
+            metrics=tuple(metrics),
             needs=needs,
         )
         return experiment

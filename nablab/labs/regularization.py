@@ -19,7 +19,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..viz import curves, decision_boundary
 from .base import Table
-from .declaration import Claim, Outcome, Published, lab
+from .declaration import Claim, Metric, Outcome, Published, lab
 from .params import Param
 from .recipes import mean_spread, mlp_3l, moons_per_seed, predictor, train_mlp_3l
 
@@ -35,6 +35,31 @@ def arms(p) -> dict:
         f"weight decay {p.weight_decay:g}": (0.0, {"weight_decay": p.weight_decay}),
         **{f"dropout {q:g}": (q, {}) for q in p.dropout},
     }
+
+
+def _arm_metric(kind, what):
+    """The declared metric ``<kind>_<what>``: per seed, the train or test accuracy or the
+    train − test gap of the first run of that kind (baseline, l2, weight_decay, dropout)."""
+
+    def value(m, p):
+        names = list(arms(p))
+        index = {"baseline": 0, "l2": 1, "weight_decay": 2, "dropout": 3}[kind]
+        if index >= len(names):
+            return None  # no dropout run
+        name = names[index]
+        train, test = np.asarray(m["train_accuracy"][name]), np.asarray(m["test_accuracy"][name])
+        return {"train": train, "test": test, "gap": train - test}[what]
+
+    return value
+
+
+METRICS = [
+    Metric(f"{kind}_{what}", _arm_metric(kind, what), f"{label} run's {text}, per seed")
+    for kind, label in [("baseline", "the baseline"), ("l2", "the ℓ2"),
+                        ("weight_decay", "the weight-decay"), ("dropout", "the first dropout")]
+    for what, text in [("test", "test accuracy"), ("train", "train accuracy"),
+                       ("gap", "train − test gap")]
+]  # fmt: skip
 
 
 def _against_baseline(kind):
@@ -146,6 +171,7 @@ def answer(m, p) -> str:
             for column, value in zip(("published train", "published test"), values)
         ),
     ],
+    metrics=METRICS,
     answer=answer,
 )
 def experiment(p, ctx) -> Outcome:

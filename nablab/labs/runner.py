@@ -135,6 +135,7 @@ def _result(lab: Lab, p: Params, ctx: Context, outcome: Outcome, seconds: float)
         metrics=metrics,
         notes=notes,
         claims=[evaluate(claim, fields, metrics, p) for claim in lab.claims],
+        measures={m.name: _measure(m.value(metrics, p)) for m in lab.metrics},
         params=dict(p),
         defaults=defaults,
         published=[
@@ -145,9 +146,18 @@ def _result(lab: Lab, p: Params, ctx: Context, outcome: Outcome, seconds: float)
         quick=ctx.quick,
         out=ctx.out,
         seconds=seconds,
-        version=_version(),
+        version=nablab_version(),
         commit=_commit(),
     )
+
+
+def _measure(value):
+    """A declared metric's value as plain floats (a list stays a list; None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [float(v) for v in np.asarray(value, dtype=float).reshape(-1)]
+    return float(value)
 
 
 class _Formatter(string.Formatter):
@@ -159,11 +169,42 @@ class _Formatter(string.Formatter):
         return format(value, format_spec)
 
 
+class _Partial(_Formatter):
+    """A template with the fields it has filled in and every other field shown as ‹name›."""
+
+    def get_field(self, field_name, args, kwargs):
+        try:
+            return super().get_field(field_name, args, kwargs)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return _Unknown(field_name), field_name
+
+    def format_field(self, value, format_spec):
+        if isinstance(value, _Unknown):
+            return f"‹{value}›"
+        return super().format_field(value, format_spec)
+
+
+class _Unknown(str):
+    pass
+
+
+def render_partial(text, fields: Mapping) -> str:
+    """A declared text with the known ``fields`` filled in and the rest as ‹name› (for texts
+    that describe many runs: a sweep's claims, the labs' catalogue); a function-text gives
+    '(a sentence computed from the results)'."""
+    if callable(text):
+        return "(a sentence computed from the results)"
+    return _Partial().vformat(text, (), fields)
+
+
 def render(text, fields: Mapping, metrics: dict, p: Params) -> str:
     """A declared text: a template filled from the parameters and metrics, or a function."""
     if callable(text):
         return text(metrics, p)
-    return _Formatter().vformat(text, (), fields)
+    try:
+        return _Formatter().vformat(text, (), fields)
+    except KeyError as e:
+        raise KeyError(f"{text!r} names {e}, which is neither a parameter nor a metric") from None
 
 
 def evaluate(claim: Claim, fields: Mapping, metrics: dict, p: Params) -> dict:
@@ -203,7 +244,8 @@ def prepare_out(out) -> Path:
     return out
 
 
-def _version() -> str:
+def nablab_version() -> str:
+    """The installed nablab's version ('unknown' when it is not installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

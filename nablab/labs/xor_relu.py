@@ -24,7 +24,7 @@ from ..data import xor
 from ..nn import functional as F
 from ..viz import curves, decision_boundary
 from .base import Table
-from .declaration import Claim, Outcome, Published, lab
+from .declaration import Claim, Metric, Outcome, Published, lab
 from .params import Param
 from .runner import Context
 from .training import train as train_loop
@@ -233,6 +233,18 @@ def _widest_solves(m, p):
                 ("SVC(rbf, gamma=0.1)", "'better than MLP'"),
                 ("LogisticRegression()", "50 %"),
             ]
+        ),
+    ],
+    metrics=[
+        Metric(
+            "widest_solved",
+            lambda m, p: m["fraction_100"][str(max(p.hidden))],
+            "fraction of seeds on which the widest layer reaches 100 %",
+        ),
+        Metric(
+            "two_units_solved",
+            lambda m, p: m["fraction_100"].get("2"),
+            "fraction of seeds on which 2 hidden units reach 100 %",
         ),
     ],
     answer=answer,
