@@ -15,6 +15,7 @@ from .flatten import Flatten
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
+from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
 from .regularization import l1_penalty, l2_penalty
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

@@ -18,6 +18,7 @@ from ..ops.loss import (
     nll_loss,
 )
 from .embedding import embedding
+from .normalization import batch_norm, layer_norm
 
 one_hot = _nn.one_hot
 sigmoid = _act.sigmoid
@@ -73,6 +74,7 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
 
 
 __all__ = [
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -80,6 +82,7 @@ __all__ = [
     "elu",
     "embedding",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
