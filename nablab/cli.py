@@ -238,6 +238,7 @@ def _cmd_show(args) -> int:
             "length": lab.length,
             "parameters": described,
             "published": [dataclasses.asdict(q) for q in lab.published],
+            "metrics": [{"name": m.name, "help": m.help} for m in lab.metrics],
             "timing_seconds": lab.timing(),
         }
         print(json.dumps(declaration, indent=2, ensure_ascii=False))
@@ -251,6 +252,10 @@ def _cmd_show(args) -> int:
         length = " [--iterations sets it]" if d["name"] == lab.length else ""
         print(f"  {d['name']} = {_value(d['default'])}{unit}{quick}{length}")
         print(f"      {d['help']}; {d['expects']}")
+    if lab.metrics:
+        print("\nMetrics (nablab sweep --metric NAME):")
+        for m in lab.metrics:
+            print(f"  {m.name}: {m.help}")
     print(f"\nChange one: nablab run {lab.name} --set NAME=VALUE")
     return 0
 

@@ -176,3 +176,11 @@ def test_bad_input_is_one_line_exit_2(args, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"nablab: error: {message}") and err.count("\n") == 1
     assert not (tmp_path / "sweep.json").exists()
+
+
+def test_show_lists_the_declared_metrics(capsys):
+    assert cli.main(["show", "regularization"]) == 0
+    assert "  l2_test: the ℓ2 run's test accuracy, per seed" in capsys.readouterr().out
+    assert cli.main(["show", "regularization", "--json"]) == 0
+    names = [m["name"] for m in json.loads(capsys.readouterr().out)["metrics"]]
+    assert names[:3] == ["baseline_test", "baseline_train", "baseline_gap"] and "l2_gap" in names

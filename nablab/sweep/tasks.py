@@ -66,39 +66,43 @@ def parse_grid(lab: Lab, assignments: list[str]) -> dict[str, list]:
     """{name: [values]} from '--grid NAME=V1,V2,...' texts, each value checked as --set checks."""
     if not assignments:
         raise SweepError("sweep needs at least one --grid NAME=V1,V2,... (see nablab show LAB)")
-    by_name = {p.name: p for p in lab.params}
     grid = {}
     for text in assignments:
-        name, values = _assignment(text, "--grid")
-        if name not in by_name:
-            raise SweepError(unknown_message(name, list(by_name)))
-        if name in grid:
-            raise SweepError(f"--grid {name} is given twice")
+        param, values = _lookup(lab, text, "--grid")
+        if param.name in grid:
+            raise SweepError(f"--grid {param.name} is given twice")
         texts = [v for v in split_values(values) if v]
         if not texts:
             raise SweepError(f"--grid expects NAME=V1,V2,... with at least one value, got {text!r}")
-        try:
-            grid[name] = [by_name[name].parse(v) for v in texts]
-        except ParameterError as e:
-            raise SweepError(str(e)) from None
+        grid[param.name] = [_parse(param, v) for v in texts]
     return grid
 
 
 def parse_fixed(lab: Lab, assignments: list[str], grid: dict) -> dict:
     """The --set values of a sweep, checked; a name both fixed and swept is an error."""
-    by_name = {p.name: p for p in lab.params}
     fixed = {}
     for text in assignments:
-        name, value = _assignment(text, "--set")
-        if name not in by_name:
-            raise SweepError(unknown_message(name, list(by_name)))
-        if name in grid:
-            raise SweepError(f"{name} is both swept (--grid) and fixed (--set)")
-        try:
-            fixed[name] = by_name[name].parse(value)
-        except ParameterError as e:
-            raise SweepError(str(e)) from None
+        param, value = _lookup(lab, text, "--set")
+        if param.name in grid:
+            raise SweepError(f"{param.name} is both swept (--grid) and fixed (--set)")
+        fixed[param.name] = _parse(param, value)
     return fixed
+
+
+def _lookup(lab: Lab, text: str, option: str):
+    """(the lab's Param named in 'NAME=VALUE', the value text); SweepError otherwise."""
+    name, value = _assignment(text, option)
+    by_name = {p.name: p for p in lab.params}
+    if name not in by_name:
+        raise SweepError(unknown_message(name, list(by_name)))
+    return by_name[name], value
+
+
+def _parse(param, text: str):
+    try:
+        return param.parse(text)
+    except ParameterError as e:
+        raise SweepError(str(e)) from None
 
 
 def _assignment(text: str, option: str) -> tuple[str, str]:
