@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UnknownLabError, ParameterError, SweepError) as e:
         print(f"nablab: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `nablab labs | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except OSError as e:
         print(f"nablab: error: {e}", file=sys.stderr)
         return EXIT_FAILED
