@@ -10,7 +10,8 @@ import nablab
 from nablab import nn, optim
 from nablab.data import moons
 from nablab.diagnostics import Finding, Monitor, first_nonfinite_op
-from nablab.diagnostics.findings import gradient_findings, overfitting_findings
+from nablab.diagnostics.gradient_rules import exploding_findings
+from nablab.diagnostics.loss_rules import overfitting_findings
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +138,8 @@ def test_nan_guard_names_the_op_and_reraises(moon_data):
             loss = nablab.log(model(X) - 100.0).mean()  # log of negative numbers
             loss.backward()
     (f,) = mon.findings()
-    assert f.kind == "non-finite" and f.evidence == {"op": "log", "phase": "forward"}
+    assert f.kind == "non-finite" and f.evidence == {"op": "log", "phase": "forward", "step": 0}
+    assert "log" in f.cause and "clamp" in f.fix
     assert not nablab.autograd.grad_mode.mode.anomaly  # detect_anomaly switched off again
 
 
@@ -241,18 +243,24 @@ def test_dead_units_need_a_long_streak():
 
 
 def test_exploding_gradient_rules():
-    found = gradient_findings({"fc1": 5e3, "fc2": 1.0}, 1e-3, 1e3)
-    assert kinds(found) == ["exploding-gradients"] and found[0].layer == "fc1"
-    found = gradient_findings({"fc1": 50.0, "fc2": 1e-3}, 1e-3, 1e3)
-    assert kinds(found) == ["exploding-gradients"]
-    assert gradient_findings({"fc1": 0.5, "fc2": 1.0}, 1e-3, 1e3) == []
+    names, steps, weight = ["fc1", "fc2"], [0, 1, 2], np.ones((3, 2))
+    grad = np.array([[1.0, 1.0], [50.0, 1.0], [5e3, 1.0]])  # grew 2500 times over the run
+    (f,) = exploding_findings(names, steps, grad, weight)
+    assert f.kind == "exploding-gradients" and f.layer == "fc1" and f.evidence["first_step"] == 1
+    through = np.array([[5e3, 1.0]] * 3)  # fc1's ρ 5000 times fc2's at every step
+    (f,) = exploding_findings(names, steps, through, weight)
+    assert f.layer == "fc1" and "every later layer" in f.message
+    assert exploding_findings(names, steps, np.array([[0.5, 1.0]] * 3), weight) == []
 
 
 def test_overfitting_rule():
     train = [1.0, 0.5, 0.3, 0.2, 0.1]
     (f,) = overfitting_findings(train, [1.0, 0.6, 0.5, 0.6, 0.8], False, 0.1)
     assert f.kind == "over-fitting" and f.evidence["best_epoch"] == 2
-    assert overfitting_findings(train, [1.0, 0.6, 0.5, 0.51, 0.52], False, 0.1) == []
+    flat = overfitting_findings(train, [1.0, 0.6, 0.5, 0.51, 0.52], False, 0.1)
+    assert kinds(flat) == ["over-fitting"]  # flat test loss, train still falling: the gap grows
+    assert overfitting_findings(train, [1.1, 0.6, 0.4, 0.3, 0.2], False, 0.1) == []
+    assert overfitting_findings(train, [1.0, 0.6, 0.5, 0.51, 0.52][:3], False, 0.1) == []
     accs = overfitting_findings([0.6, 0.8, 0.9, 1.0], [0.6, 0.8, 0.7, 0.6], True, 0.1)
     assert kinds(accs) == ["over-fitting"]
 
@@ -272,5 +280,8 @@ def test_report_lists_norms_activations_and_findings(moon_data):
     one_step(model, *moon_data, mon)
     text = mon.report()
     assert "5 weight layers, 1 steps" in text and "fc5" in text and "act4" in text
-    assert "[vanishing-gradients] fc1" in text
+    assert "[vanishing-gradients] (error) fc1" in text
+    assert "cause: every layer multiplies the gradient by less than 1" in text
+    assert "fix: initialise with Kaiming (ReLU) or Xavier (tanh)" in text
     assert str(Finding("k", "l", "m")) == "[k] l: m"
+    assert str(Finding("k", "l", "m", cause="c", fix="f")) == "[k] l: m. Cause: c. Fix: f"

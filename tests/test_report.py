@@ -83,7 +83,16 @@ def test_results_json_is_plain_json_with_relative_figures(tmp_path):
         "scalar": 1.5,
         "pair": [1, 2],
         "findings": [
-            {"kind": "dead-units", "layer": "act1", "message": "m", "evidence": {"units": [0, 1]}}
+            {
+                "kind": "dead-units",
+                "layer": "act1",
+                "message": "m",
+                "evidence": {"units": [0, 1]},
+                "severity": "warning",
+                "cause": "",
+                "fix": "",
+                "units": [],
+            }
         ],
     }
     assert results["figures"] == ["fig0.png", "fig1.png"]

@@ -13,6 +13,7 @@ from .grad_mode import AnomalyError, mode
 
 _new = object.__new__
 _NO_GRAPH = (False, (), None, "", 0)  # requires_grad, _parents, _backward, _op, _seq
+accumulate_listeners = []  # f(tensor) before backward adds into its existing .grad
 
 
 class Tensor:
@@ -162,8 +163,12 @@ class Tensor:
         run_backward(self, g, retain_graph)
 
     def _accumulate_grad(self, g, owned=False):
-        """.grad += g. `owned`: g is a fresh array nothing else refers to, kept without a copy."""
+        """.grad += g. `owned`: g is a fresh array nothing else refers to, kept without a copy.
+        Before adding into an existing .grad, calls every listener in `accumulate_listeners`
+        with this tensor (nablab.diagnostics finds a forgotten zero_grad that way)."""
         if self.grad is not None:
+            for listener in accumulate_listeners:
+                listener(self)
             self.grad.data += g
         elif owned and g.dtype == self.data.dtype and g.shape == self.data.shape:
             self.grad = Tensor._wrap(g)

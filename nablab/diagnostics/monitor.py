@@ -1,147 +1,289 @@
-"""Monitor: watch a model train and name what goes wrong, with the numbers that show it.
+"""Monitor: watch a model train and name what goes wrong, with the cause and the fix.
 
-Two lines in any training loop::
+In any training loop::
 
     from nablab.diagnostics import Monitor
 
-    mon = Monitor(model)                      # forward hooks on every leaf layer
+    mon = Monitor(model)
     for epoch in range(epochs):
         loss = loss_fn(model(X), y)
+        mon.check_finite(loss)                # the loss, NaN/Inf, what feeds the loss
         opt.zero_grad()
         loss.backward()
-        mon.step()                            # weight-gradient norm of every layer
+        mon.step()                            # gradients of this step
         opt.step()
-    print(mon.report())                       # per-layer statistics and the findings
+    print(mon.report())                       # statistics and the findings
     mon.detach()                              # remove the hooks
 
-What it records: after every forward of a leaf layer, the mean and standard deviation of
-its output, and for ReLU layers the fraction of exactly-zero outputs per unit; at each
-``step()``, the Frobenius norm ‖∇W‖ of every parameter named ``weight``. ``findings()``
-turns that into named problems (see nablab.diagnostics.findings): zero-gradients,
-vanishing-gradients, exploding-gradients, dead-units, symmetric-units, non-finite and,
-given ``record_metrics(train, test)`` per epoch, over-fitting. ``guard()`` runs a block under
-``detect_anomaly`` and records the first op that produced NaN/Inf (with the layer running
-it); ``check_finite(loss)`` does the same for a loss already computed.
+What it records, on sampled steps (0, 4, 8, 16, 32, then every ``every``-th; the others
+cost a counter): ‖∇W‖ and ‖W‖ of every weight matrix (every parameter with two or more
+dimensions, recurrent weights included), ‖∇p‖/‖p‖ of every parameter, a copy of the weights
+and gradients; at the step after it, how far each weight moved (‖ΔW‖/‖W‖) and whether
+backward added into the sampled step's .grad (a forgotten zero_grad: nablab.autograd calls
+the Monitor's listener when backward adds into an existing .grad). Forward hooks on the
+ReLU/sigmoid/tanh layers are on only for the forwards of sampled steps: dead and saturated
+units. ``check_finite(loss)`` records every loss, where a NaN/Inf first appears (the op), and
+on sampled steps whether a sigmoid/softmax feeds a logits loss. ``guard()`` finds the op and
+layer of a NaN under detect_anomaly. ``record_metrics(train, test)`` per
+epoch. Records are thinned to ``capacity`` entries, so memory is bounded. ``findings()``
+runs the rules (gradient_rules, unit_rules, loss_rules, setup_rules) over all of it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..autograd import tensor as tensor_module
 from ..autograd.grad_mode import AnomalyError, detect_anomaly
 from ..autograd.tensor import Tensor
-from ..nn.activation import ReLU
+from ..nn.activation import ReLU, Sigmoid, Tanh
+from ..nn.embedding import Embedding
 from .anomaly import first_nonfinite_op
-from .findings import (
-    Finding,
-    dead_unit_findings,
-    gradient_findings,
-    overfitting_findings,
-    symmetric_unit_findings,
+from .findings import Finding
+from .gradient_rules import (
+    exploding_findings,
+    update_findings,
+    vanishing_findings,
+    zero_gradient_findings,
 )
+from .loss_rules import (
+    MIN_STEPS,
+    diverging_findings,
+    oscillating_findings,
+    overfitting_findings,
+    plateau_findings,
+)
+from .record import Thinned
+from .setup_rules import (
+    LOGITS_LOSSES,
+    accumulation_findings,
+    probability_findings,
+    unchanged_findings,
+)
+from .unit_rules import dead_unit_findings, saturated_unit_findings, symmetric_unit_findings
+
+EXPLAINED_BY_ACCUMULATION = {"exploding-gradients", "loss-diverging", "loss-oscillating"}
 
 
 @dataclass
 class ActivationStats:
-    """A leaf layer's output at its last forward; for ReLU layers, per-unit zero statistics."""
+    """An activation layer's output over the sampled forwards: for ReLU layers per-unit
+    zero streaks, for hidden sigmoid/tanh layers per-unit saturated counts."""
 
-    mean: float = float("nan")
-    std: float = float("nan")
-    zero_fraction: np.ndarray | None = None  # per unit, last forward (ReLU layers)
-    zero_streak: np.ndarray | None = None  # per unit, consecutive inputs with output exactly 0
-    samples: int = 0  # inputs seen since the unit count last changed
+    zero_now: np.ndarray | None = None  # per unit: 0 on every row of the last sampled forward
+    zero_streak: np.ndarray | None = None  # per unit: inputs of the sampled forwards since
+    # the last one where it was not 0 on every row
+    saturated: np.ndarray | None = None  # per unit, sampled inputs in the flat zone
+    samples: int = 0  # sampled inputs seen since the unit count last changed
 
 
 class Monitor:
-    """Gradient and activation statistics of ``model``, and the problems they reveal.
+    """Gradient, weight, activation and loss statistics of ``model``, and the problems
+    they reveal (see nablab.diagnostics.findings for the list).
 
-    vanishing_ratio: ‖∇W_first‖/‖∇W_last‖ below it is vanishing (above its inverse: exploding).
-    exploding_norm: a weight-gradient norm above it is exploding.
-    dead_after: a ReLU unit is dead once exactly 0 on this many consecutive inputs (or on
-        every input seen, if fewer).
-    dead_fraction: dead units are reported when at least this share of a layer is dead.
-    overfit_tolerance: how much worse than its best (relative) the test metric must get.
+    every: the sampling period, in steps: gradients, weights and activations are recorded
+        on every ``every``-th step (the first included, and steps 4, 8, 16… below
+        ``every``) and the step after it; the loss at every ``check_finite``. ``every=1``
+        records every step (1.5–1.8x the training time of the seeds' networks, against
+        1.03–1.14x at the default: benchmarks/bench_monitor.py).
+    dead_after: a ReLU unit is dead once exactly 0 on this many consecutive sampled inputs
+        (or on every input seen, if fewer).
+    dead_fraction, saturated_fraction: dead (saturated) units are reported when at least this
+        share of a layer is dead (saturated); fewer are the ordinary cost of the activation.
+    overfit_tolerance: how much the train/test gap must grow, relative to the best test value.
+    capacity: the most steps (and losses, and epochs) kept; longer runs are thinned.
     """
 
     def __init__(
         self,
         model,
-        vanishing_ratio: float = 1e-3,
-        exploding_norm: float = 1e3,
+        every: int = 64,
         dead_after: int = 256,
-        dead_fraction: float = 0.25,
+        dead_fraction: float = 0.5,
+        saturated_fraction: float = 0.5,
         overfit_tolerance: float = 0.1,
+        capacity: int = 4096,
     ):
-        self.model = model
-        self.vanishing_ratio, self.exploding_norm = vanishing_ratio, exploding_norm
+        if every < 1:
+            raise ValueError(f"Monitor: every must be a positive number of steps, got {every}")
+        self.model, self.every = model, every
         self.dead_after, self.dead_fraction = dead_after, dead_fraction
-        self.overfit_tolerance = overfit_tolerance
+        self.saturated_fraction, self.overfit_tolerance = saturated_fraction, overfit_tolerance
+        self.params = dict(model.named_parameters())
+        self.matrices = [n for n, p in self.params.items() if p.ndim >= 2]
+        self._matrix_set = set(self.matrices)
+        self._norms: dict[str, float] = {}  # ‖p‖ at the last sampled step
         self.layers = _weight_layers(model)
-        self.history: list[dict[str, float]] = []
-        self.activations: dict[str, ActivationStats] = {}
-        self.train_metric: list[float] = []
-        self.test_metric: list[float] = []
+        self._history_keys = {
+            f"{layer}.weight" if layer != "(model)" else "weight": layer for layer in self.layers
+        }
+        self.steps = 0
+        self._grads = Thinned(capacity)  # per sampled step: ‖∇W‖ of each matrix (−1: none)
+        self._weights = Thinned(capacity)  # per sampled step: ‖W‖ of each matrix
+        self.losses = Thinned(capacity)
+        self._updates = Thinned(capacity)  # per optimizer step checked: _movement()
+        self._loss_count = 0
+        self.metrics = Thinned(capacity)
+        self._last_metric: tuple | None = None
         self._higher_is_better: bool | None = None
+        self._first: dict[str, np.ndarray] = {}
+        self._largest_step = dict.fromkeys(self.params, 0.0)  # max ‖∇p‖/‖p‖ seen
+        self._saved: dict[int, tuple[str, np.ndarray]] = {}  # id(param): (name, its grad)
+        self._saved_weights: dict[str, np.ndarray] = {}
+        self._pair_open = False  # a sampled step waits for the next one to compare with
+        self._next_sample = 0
+        self._moved_ever: set[str] = set()
+        self._sampled_at = 0
+        self._accumulated: dict[str, int] = {}
+        self._pending: set[str] = set()  # accumulated into at the backward after a sample
+        self._pairs = 0
+        self._logits_inputs = {"count": 0, "seen": 0, "loss": "", "input": ""}
         self._events: dict[tuple, Finding] = {}
-        self._running: str | None = None
-        self._handles = []
-        for name, module in model.named_modules():
-            if next(iter(module.children()), None) is None:
-                self._watch(name or "(model)", module)
+        self._handles: list = []
+        self._leaves = [(n or "(model)", m) for n, m in model.named_modules() if _is_leaf(m)]
+        output = self._leaves[-1][0] if self._leaves else None
+        self._watched = [
+            (name, module, kind)
+            for name, module in self._leaves
+            if (kind := _activation_kind(module, name == output)) is not None
+        ]
+        self.activations = {name: ActivationStats() for name, _, _ in self._watched}
+        self._attached = True
+        tensor_module.accumulate_listeners.append(self._on_accumulate)
+        self._hook_forwards()
 
     # ----- recording ---------------------------------------------------------------------
-    def _watch(self, name: str, module) -> None:
-        stats = self.activations[name] = ActivationStats()
-        relu = isinstance(module, ReLU)
+    def _hook_forwards(self) -> None:
+        """Forward hooks on the activation layers, for the forwards of a sampled step."""
+        if self._handles:
+            return
+        for name, module, kind in self._watched:
+            self._handles.append(module.register_forward_hook(self._recorder(name, kind)))
 
-        def before(module, inputs):
-            self._running = name
+    def _unhook_forwards(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+
+    def _recorder(self, name: str, kind: str):
+        stats = self.activations[name]
 
         def after(module, inputs, output):
-            self._running = None
-            out = output[0] if isinstance(output, tuple) else output
-            if isinstance(out, Tensor) and out.data.dtype.kind == "f" and out.data.size:
-                self._record_output(name, stats, out.data, relu)
+            if isinstance(output, Tensor) and output.data.dtype.kind == "f" and output.data.size:
+                _record_output(stats, output.data, kind)
 
-        self._handles.append(module.register_forward_pre_hook(before))
-        self._handles.append(module.register_forward_hook(after))
+        return after
 
-    def _record_output(self, name: str, stats: ActivationStats, data: np.ndarray, relu: bool):
-        stats.mean, stats.std = float(data.mean()), float(data.std())
-        if not (np.isfinite(stats.mean) and np.isfinite(stats.std)):
-            self._event(
-                "non-finite", name, "the output of this layer holds NaN or Inf", phase="forward"
-            )
-        if not relu:
-            return
-        zero = (data == 0).reshape(-1, data.shape[-1] if data.ndim else 1)
-        n = zero.shape[0]
-        if stats.zero_streak is None or stats.zero_streak.shape[0] != zero.shape[1]:
-            stats.zero_streak, stats.samples = np.zeros(zero.shape[1], np.int64), 0
-        trailing = np.argmax(~zero[::-1], axis=0)  # zero rows after a unit's last non-zero
-        all_zero = zero.all(axis=0)
-        stats.zero_streak = np.where(all_zero, stats.zero_streak + n, trailing)
-        stats.zero_fraction = zero.mean(axis=0)
-        stats.samples += n
+    def _on_accumulate(self, tensor) -> None:
+        saved = self._saved.get(id(tensor))
+        if saved is not None and np.array_equal(tensor.grad.data, saved[1]):
+            self._pending.add(saved[0])
 
     def step(self) -> dict[str, float]:
-        """Record ‖∇W‖ (Frobenius, in float64) of every weight with a gradient; call after
-        ``backward()``. Returns this step's {layer: norm}."""
-        norms = {}
-        for name, (weight, _) in self.layers.items():
-            if weight.grad is None:
+        """Record this step's gradients; call after ``backward()``. On a sampled step (see
+        ``sampled``) returns {layer: ‖∇W‖} (Frobenius, float64) for every layer with a
+        ``weight`` that has a gradient; on the others, {} (``every=1`` samples every step)."""
+        t = self.steps
+        self.steps = t + 1
+        if self._pair_open:
+            self._close_pair()
+        if t != self._next_sample:  # the common case: a counter and a comparison
+            if self.steps == self._next_sample and self._attached:
+                self._hook_forwards()
+            return {}
+        self._next_sample = self._sample_after(t)
+        sampled_next = self.steps == self._next_sample
+        grads = self._sample(t)
+        norms = np.array([grads.get(n, -1.0) for n in self.matrices])
+        if not np.isfinite(norms).all():
+            bad = self.matrices[int(np.flatnonzero(~np.isfinite(norms))[0])]
+            self._nonfinite(bad, "its weight gradient holds NaN or Inf", "backward", "")
+        self._grads.add(t, norms)
+        self._weights.add(t, np.array([self._norms.get(n, np.nan) for n in self.matrices]))
+        if not sampled_next:
+            self._unhook_forwards()
+        return {
+            self._history_keys[n]: float(v)
+            for n, v in zip(self.matrices, norms)
+            if n in self._history_keys and v >= 0
+        }
+
+    def sampled(self, t: int) -> bool:
+        """Whether step ``t`` is sampled: every ``every``-th (0 included), and the powers of
+        two from 4 below ``every`` (problems often start early; short runs get samples)."""
+        return t % self.every == 0 or (4 <= t < self.every and t & (t - 1) == 0)
+
+    def _sample_after(self, t: int) -> int:
+        """The first sampled step after ``t``."""
+        doubled = max(4, 1 << t.bit_length())  # the next power of two above t, from 4
+        following = (t // self.every + 1) * self.every
+        return doubled if doubled < self.every else following
+
+    def _sample(self, t: int) -> dict[str, float]:
+        """A sampled step: the first values, copies of the gradients (and of the weights of
+        the matrices and of what has not moved yet) to compare with at the next step, ‖∇p‖ and
+        ‖p‖ of those. Returns {name: ‖∇p‖}."""
+        self._sampled_at, grads, self._norms, self._pair_open = t, {}, {}, True
+        for name, p in self.params.items():
+            if t == 0:
+                self._first[name] = p.data.copy()
+            if p.grad is None:
                 continue
-            g = np.asarray(weight.grad.data, dtype=np.float64)
-            norms[name] = float(np.sqrt(np.sum(g * g)))
-            if not np.isfinite(norms[name]):
-                self._event(
-                    "non-finite", name, "its weight gradient holds NaN or Inf", phase="backward"
-                )
-        self.history.append(norms)
-        return norms
+            self._saved[id(p)] = (name, p.grad.data.copy())
+            still = name not in self._moved_ever
+            if still or name in self._matrix_set:
+                self._saved_weights[name] = p.data.copy()
+                grads[name], self._norms[name] = _norm(p.grad.data), _norm(p.data)
+            if still:
+                step = _relative(grads[name], self._norms[name])
+                self._largest_step[name] = max(self._largest_step[name], step)
+        return grads
+
+    def _close_pair(self) -> None:
+        """At the step after a sampled one: if some parameter moved (an optimizer step ran),
+        record the update sizes and whether backward added into the sampled .grad."""
+        moved, size = self._movement()
+        self._moved_ever |= moved
+        if moved:  # else no optimizer step in between: accumulation on purpose
+            self._pairs += 1
+            self._updates.add(self._pairs - 1, size)
+            for name in self._pending & self._moved_ever:  # the never stepped are "unchanged"
+                self._accumulated[name] = self._accumulated.get(name, 0) + 1
+        self._pair_open = False
+        self._pending.clear()
+        self._saved.clear()
+        self._saved_weights.clear()
+
+    def _movement(self) -> tuple[set[str], tuple[int, float, str]]:
+        """(parameters that moved since the sample, (sampled step, largest ‖ΔW‖/‖W‖ over the
+        matrices, its layer))."""
+        moved, largest, where = set(), 0.0, ""
+        for name, saved in self._saved_weights.items():
+            change = self.params[name].data - saved
+            if not change.any():
+                continue
+            moved.add(name)
+            if name in self._matrix_set and self._norms.get(name, 0) > 0:
+                size = _norm(change) / self._norms[name]
+                if not size <= largest:  # NaN counts as the largest
+                    largest, where = size, name
+        return moved, (self._sampled_at, largest, _short(where))
+
+    @property
+    def history(self) -> list[dict[str, float]]:
+        """{layer: ‖∇W‖} per recorded step (every step until ``capacity``, then thinned)."""
+        return [
+            {
+                self._history_keys[n]: float(v)
+                for n, v in zip(self.matrices, row)
+                if n in self._history_keys and v >= 0
+            }
+            for row in self._grads.values
+        ]
 
     def record_metrics(self, train: float, test: float, higher_is_better: bool = False) -> None:
         """Record one epoch's train and test metric: losses by default, or accuracies
@@ -153,97 +295,242 @@ class Monitor:
                 "record_metrics: higher_is_better must stay the same at every call, got "
                 f"{higher_is_better} after {self._higher_is_better}"
             )
-        self.train_metric.append(float(train))
-        self.test_metric.append(float(test))
+        epoch = self._last_metric[0] + 1 if self._last_metric else 0
+        self._last_metric = (epoch, float(train), float(test))
+        self.metrics.add(epoch, (float(train), float(test)))
+
+    def _epochs(self) -> tuple[list[int], list[float], list[float]]:
+        """(epochs, train, test) kept, the latest epoch always included."""
+        epochs, values = list(self.metrics.steps), list(self.metrics.values)
+        if self._last_metric and (not epochs or epochs[-1] != self._last_metric[0]):
+            epochs.append(self._last_metric[0])
+            values.append(self._last_metric[1:])
+        return epochs, [v[0] for v in values], [v[1] for v in values]
+
+    @property
+    def train_metric(self) -> list[float]:
+        return self._epochs()[1]
+
+    @property
+    def test_metric(self) -> list[float]:
+        return self._epochs()[2]
 
     @contextlib.contextmanager
     def guard(self):
         """Run the block under ``detect_anomaly``; on NaN/Inf record which op (and layer)
-        produced it first, then re-raise the AnomalyError."""
+        produced it first, then re-raise the AnomalyError. (Slow: for finding a NaN's
+        origin, not for every step.)"""
+        running = []
+        handles = [
+            module.register_forward_pre_hook(lambda m, inputs, name=name: running.append(name))
+            for name, module in self._leaves
+        ]
         try:
             with detect_anomaly():
                 yield self
         except AnomalyError as e:
-            layer = self._running if e.phase == "forward" and self._running else e.op
-            self._event(
-                "non-finite",
+            layer = running[-1] if e.phase == "forward" and running else e.op
+            self._nonfinite(
                 layer,
                 f"the {e.phase} of '{e.op}' produced NaN or Inf from finite inputs",
-                op=e.op,
-                phase=e.phase,
+                e.phase,
+                e.op,
             )
             raise
         finally:
-            self._running = None
+            for handle in handles:
+                handle.remove()
 
     def check_finite(self, loss) -> bool:
-        """True if ``loss`` is finite; else record the first op of its graph that produced
-        NaN/Inf and return False. Call it before ``backward()``."""
-        if np.all(np.isfinite(np.asarray(loss.data))):
+        """Record the loss and what feeds it; True if it is finite, else record the first op
+        of its graph that produced NaN/Inf and return False. Call it before ``backward()``."""
+        data = loss.data
+        value = float(data) if data.ndim == 0 else float(data.mean()) if data.size else 0.0
+        self.losses.add(self._loss_count, value)
+        self._loss_count += 1
+        if self.steps == self._next_sample:
+            self._check_loss_input(loss)
+        if math.isfinite(value):
             return True
         origin = first_nonfinite_op(loss)
         op, shape = origin if origin else ("unknown", tuple(loss.shape))
-        self._event(
-            "non-finite",
+        self._nonfinite(
             op,
-            f"the loss is not finite; the first op producing NaN or "
-            f"Inf from finite inputs is '{op}' (output shape {shape})",
-            op=op,
-            phase="forward",
+            f"the loss is not finite at step {self.steps}; the first op producing NaN or Inf "
+            f"from finite inputs is '{op}' (output shape {shape})",
+            "forward",
+            op,
             shape=list(shape),
         )
         return False
 
-    def _event(self, kind: str, layer: str, message: str, **evidence) -> None:
-        key = (kind, layer, evidence.get("phase"))
-        if key not in self._events:
-            self._events[key] = Finding(kind, layer, message, evidence)
+    def _check_loss_input(self, loss) -> None:
+        """Count a logits loss (reached through at most 3 ops of one graphed input each, as
+        in ``loss * 0.5``) whose input is a sigmoid (softmax) output."""
+        for _ in range(3):
+            if loss._op in LOGITS_LOSSES:
+                break
+            graphed = [p for p in loss._parents if p._op]
+            if len(graphed) != 1:
+                return
+            loss = graphed[0]
+        squash = LOGITS_LOSSES.get(loss._op)
+        if squash is None:
+            return
+        self._logits_inputs["seen"] += 1
+        source = loss._parents[0]._op if loss._parents else ""
+        if source == squash:
+            self._logits_inputs.update(loss=loss._op, input=squash)
+            self._logits_inputs["count"] += 1
+
+    def _nonfinite(self, layer: str, message: str, phase: str, op: str, **extra) -> None:
+        key = ("non-finite", layer, phase)
+        if key in self._events:
+            return
+        domain = op in ("log", "div", "sqrt", "pow", "reciprocal")
+        self._events[key] = Finding(
+            "non-finite",
+            layer,
+            message,
+            {"op": op, "phase": phase, "step": self.steps, **extra},
+            "error",
+            "a log, square root or division met 0 or a negative number"
+            if domain
+            else "values overflowed: weights or activations grew without bound, usually from "
+            "a learning rate too large",
+            "clamp the argument (log(p.clamp(min=1e-7))) or use the fused loss "
+            "(BCEWithLogitsLoss, CrossEntropyLoss)"
+            if domain
+            else "lower the learning rate, clip the gradient norm, and stop at the first "
+            "check_finite(loss) that is False",
+        )
 
     # ----- findings ----------------------------------------------------------------------
     def findings(self) -> list[Finding]:
-        """Every problem the recorded statistics show, most basic first (NaN/Inf, gradients,
-        units, then over-fitting)."""
+        """Every problem the recorded statistics show, most basic first (NaN/Inf and loop
+        mistakes, gradients, units, the loss, then over-fitting); a symptom such as a loss
+        that does not decrease only when no cause was found."""
         found = list(self._events.values())
-        latest = self.history[-1] if self.history else {}
-        if latest and all(np.isfinite(v) for v in latest.values()):
-            found += gradient_findings(latest, self.vanishing_ratio, self.exploding_norm)
-        for name, stats in self.activations.items():
-            if stats.zero_streak is not None:
-                found += dead_unit_findings(
-                    name, stats.zero_streak, stats.samples, self.dead_after, self.dead_fraction
-                )
-        for name, (weight, bias) in self.layers.items():
-            found += symmetric_unit_findings(name, weight.data, None if bias is None else bias.data)
+        found += self._setup_findings()
+        found += self._gradient_findings()
+        found += self._unit_findings()
+        steps, losses = self.losses.steps, self.losses.values
+        found += diverging_findings(steps, losses) + oscillating_findings(steps, losses)
+        if any(f.kind == "zero-grad-forgotten" for f in found):
+            found = [f for f in found if f.kind not in EXPLAINED_BY_ACCUMULATION]
+        if not found:
+            found += plateau_findings(steps, losses)
+        epochs, train, test = self._epochs()
         found += overfitting_findings(
-            self.train_metric,
-            self.test_metric,
-            bool(self._higher_is_better),
-            self.overfit_tolerance,
+            train, test, bool(self._higher_is_better), self.overfit_tolerance, epochs
         )
         return found
 
+    def _loss_falls(self) -> bool | None:
+        """Whether the loss fell (see plateau_findings); None with too few losses."""
+        losses = self.losses.values
+        if len(losses) < MIN_STEPS or not np.isfinite(losses).all():
+            return None
+        return not plateau_findings(self.losses.steps, losses)
+
+    def _setup_findings(self) -> list[Finding]:
+        names = list(self.params)
+        moved = [
+            n not in self._first or not np.array_equal(self._first[n], self.params[n].data)
+            for n in names
+        ]
+        found = unchanged_findings(
+            names,
+            moved,
+            [self._largest_step[n] for n in names],
+            [not self.params[n].requires_grad for n in names],
+            self.steps,
+            self._loss_falls(),
+        )
+        found += accumulation_findings(names, self._accumulated, self._pairs)
+        li = self._logits_inputs
+        return found + probability_findings(li["loss"], li["input"], li["count"], li["seen"])
+
+    def _gradient_findings(self) -> list[Finding]:
+        """Zero, vanishing and exploding gradients of the matrices that had a gradient at
+        every recorded step (a frozen or unused one has none to judge) and are not reported
+        as unchanged (the gradient of a matrix no optimizer steps accumulates)."""
+        if not self._grads.steps:
+            return []
+        grad, weight = np.array(self._grads.values), np.array(self._weights.values)
+        unchanged = {
+            n
+            for f in self._setup_findings()
+            if f.kind == "weights-unchanged"
+            for n in f.evidence["parameters"]
+        }  # reported: their numbers mislead
+        keep = [
+            i for i, n in enumerate(self.matrices) if (grad[:, i] >= 0).all() and n not in unchanged
+        ]
+        if not keep:
+            return []
+        names = [_short(self.matrices[i]) for i in keep]
+        steps, grad, weight = self._grads.steps, grad[:, keep], weight[:, keep]
+        numel = np.array([self.params[self.matrices[i]].data.size for i in keep])
+        found = zero_gradient_findings(names, steps, grad)
+        zero = set(found[0].evidence["layers"]) if found else set()
+        live = [i for i, n in enumerate(names) if n not in zero]
+        if not live:
+            return found
+        args = [names[i] for i in live], steps, grad[:, live], weight[:, live]
+        found += vanishing_findings(*args, numel[live], self._loss_falls())
+        updates = list(self._updates.values)
+        if self._pair_open:  # the run stopped right after a sampled step
+            updates.append(self._movement()[1])
+        blew_up = any(f.kind == "non-finite" for f in self._events.values())
+        return found + (update_findings(updates, blew_up) or exploding_findings(*args))
+
+    def _unit_findings(self) -> list[Finding]:
+        found = []
+        for name, _, kind in self._watched:
+            stats = self.activations[name]
+            if kind == "relu" and stats.samples:
+                found += dead_unit_findings(
+                    name, stats.zero_streak, stats.samples, self.dead_after, self.dead_fraction
+                )
+            elif stats.samples:
+                found += saturated_unit_findings(
+                    name, kind, stats.saturated, stats.samples, self.saturated_fraction
+                )
+        for name, (weight, bias) in self.layers.items():
+            found += symmetric_unit_findings(name, weight.data, None if bias is None else bias.data)
+        return found
+
     def report(self) -> str:
-        """Plain text: the last step's gradient norms, the last activations, the findings."""
-        latest = self.history[-1] if self.history else {}
-        lines = [f"Monitor: {len(self.layers)} weight layers, {len(self.history)} steps recorded"]
+        """Plain text: the last step's gradient norms, the sampled activations, the findings
+        with their causes and fixes."""
+        history = self.history
+        latest = history[-1] if history else {}
+        lines = [
+            f"Monitor: {len(self.layers)} weight layers, {self.steps} steps recorded "
+            f"({len(history)} sampled, every {self.every})"
+        ]
         if latest:
-            lines.append(f"  {'layer':<16}{'‖∇W‖ (last step)':>18}")
-            lines += [f"  {name:<16}{norm:>18.3e}" for name, norm in latest.items()]
-        if any(s.samples or np.isfinite(s.mean) for s in self.activations.values()):
-            lines.append(f"  {'output of':<16}{'mean':>11}{'std':>11}{'zero units':>12}")
+            lines.append(f"  {'layer':<16}{'‖∇W‖ (last sampled step)':>26}")
+            lines += [f"  {name:<16}{norm:>26.3e}" for name, norm in latest.items()]
+        if any(s.samples for s in self.activations.values()):
+            lines.append(f"  {'output of':<16}{'inputs seen':>12}{'units 0 on all':>16}")
             for name, s in self.activations.items():
-                dead = "" if s.zero_fraction is None else f"{int(np.sum(s.zero_fraction == 1))}"
-                lines.append(f"  {name:<16}{s.mean:>11.3g}{s.std:>11.3g}{dead:>12}")
+                dead = "" if s.zero_now is None else f"{int(s.zero_now.sum())}"
+                lines.append(f"  {name:<16}{s.samples:>12}{dead:>16}")
         found = self.findings()
         lines.append("Findings:" if found else "Findings: none")
-        lines += [f"  {f}" for f in found]
+        for f in found:
+            lines.append(f"  [{f.kind}] ({f.severity}) {f.layer}: {f.message}")
+            lines += [f"      cause: {f.cause}", f"      fix: {f.fix}"] if f.cause else []
         return "\n".join(lines)
 
     def detach(self) -> None:
         """Remove every hook from the model; the recorded statistics stay."""
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
+        self._attached = False
+        self._unhook_forwards()
+        if self._on_accumulate in tensor_module.accumulate_listeners:
+            tensor_module.accumulate_listeners.remove(self._on_accumulate)
 
     def __enter__(self) -> Monitor:
         return self
@@ -252,12 +539,65 @@ class Monitor:
         self.detach()
 
 
+def _activation_kind(module, is_output: bool) -> str | None:
+    """ "relu", "sigmoid" or "tanh" for the layers whose units are judged; a sigmoid or tanh
+    output layer is not (a confident output saturates by design)."""
+    if isinstance(module, ReLU):
+        return "relu"
+    if isinstance(module, (Sigmoid, Tanh)) and not is_output:
+        return "tanh" if isinstance(module, Tanh) else "sigmoid"
+    return None
+
+
+def _record_output(stats: ActivationStats, data: np.ndarray, kind: str) -> None:
+    """Add one sampled forward's output (units on the last axis) to ``stats``."""
+    rows = data.reshape(-1, data.shape[-1] if data.ndim else 1)
+    counts = stats.zero_streak if kind == "relu" else stats.saturated
+    if counts is None or counts.shape[0] != rows.shape[1]:
+        stats.samples, counts = 0, np.zeros(rows.shape[1], np.int64)
+    if kind == "relu":
+        stats.zero_now = ~rows.any(axis=0)
+        stats.zero_streak = np.where(stats.zero_now, counts + len(rows), 0)
+    else:
+        centre = 0.0 if kind == "tanh" else 0.5
+        flat = np.abs(rows - centre) > (0.99 if kind == "tanh" else 0.49)
+        stats.saturated = counts + np.count_nonzero(flat, axis=0)
+    stats.samples += len(rows)
+
+
+def _is_leaf(module) -> bool:
+    return next(iter(module.children()), None) is None
+
+
+def _norm(a: np.ndarray) -> float:
+    """‖a‖ (Frobenius), summed in a's precision and again in float64 if that overflowed."""
+    flat = a.ravel()
+    total = float(np.dot(flat, flat))
+    if math.isinf(total) and flat.dtype != np.float64:
+        flat = flat.astype(np.float64)
+        total = float(np.dot(flat, flat))
+    return math.sqrt(total) if total == total else math.nan
+
+
+def _relative(grad: float, weight: float) -> float:
+    """‖∇p‖/‖p‖, +∞ for a zero parameter with a gradient, 0 without one."""
+    if grad <= 0:
+        return 0.0
+    return grad / weight if weight > 0 else math.inf
+
+
+def _short(name: str) -> str:
+    """A matrix's name as a layer name: "fc1.weight" → "fc1"; recurrent ones stay whole."""
+    return name[: -len(".weight")] if name.endswith(".weight") else name
+
+
 def _weight_layers(model) -> dict[str, tuple]:
-    """{layer name: (weight, bias or None)} for every module with a parameter named weight,
-    in registration order (input layer first)."""
+    """{layer name: (weight, bias or None)} for every module with a matrix named weight whose
+    rows are units (not an Embedding's rows of tokens), in registration order."""
     layers = {}
     for name, module in model.named_modules():
         params = dict(module.named_parameters(recurse=False))
-        if params.get("weight") is not None:
-            layers[name or "(model)"] = (params["weight"], params.get("bias"))
+        weight = params.get("weight")
+        if weight is not None and weight.ndim >= 2 and not isinstance(module, Embedding):
+            layers[name or "(model)"] = (weight, params.get("bias"))
     return layers

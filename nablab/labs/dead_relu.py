@@ -54,7 +54,7 @@ def train_watched(arm, seed: int, epochs: int, lr: float, p, ctx) -> dict:
     )  # fmt: skip
     train, _, test = moon1000(data_seed)
     start = {name: m.weight.data.copy() for name, m in linear_layers(model).items()}
-    with Monitor(model) as monitor:
+    with Monitor(model, every=1) as monitor:  # every step: the norms are plotted
         history = train_full_batch(
             model, train, epochs, lr, ctx,
             on_backward=lambda epoch, m: monitor.step(), description=f"{act} {slope:g}, lr {lr}",

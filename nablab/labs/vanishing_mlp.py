@@ -61,7 +61,7 @@ def longer_training(lr: float, p, ctx) -> dict:
     weight-gradient norms of every epoch (epochs, 5))."""
     model, (train, _, test) = build("sigmoid", ctx.seed, p)
     start = {k: getattr(model, k).weight.data.copy() for k in LAYERS}
-    with Monitor(model) as monitor:
+    with Monitor(model, every=1) as monitor:  # every epoch's norms are kept
         history = train_full_batch(
             model, train, p.epochs, lr, ctx,
             on_backward=lambda epoch, m: monitor.step(), description=f"sigmoid, lr {lr}",
