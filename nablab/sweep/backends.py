@@ -56,7 +56,7 @@ def run_ray(
         raise SweepError("--backend ray needs Ray: pip install 'nablab[cluster]'") from None
     if address is not None:
         check_reachable(address)
-    options = {"include_dashboard": False, "log_to_driver": False}
+    options = {"include_dashboard": False, "log_to_driver": False, "logging_level": "WARNING"}
     if address is None:
         options["num_cpus"] = workers
     ray.init(address=address, runtime_env={"env_vars": dict(_ONE_THREAD)}, **options)
