@@ -17,6 +17,7 @@ from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, Published, lab
 from nablab.labs.params import Param
 from nablab.labs.runner import Context
+from nablab.labs.training import train
 
 # d2l 1st edition, PyTorch port (the seed's code): final-epoch losses, weights, bias.
 PUBLISHED = {
@@ -26,7 +27,7 @@ PUBLISHED = {
 }
 
 
-def fit(X_train, y_train, X_test, y_test, epochs, bias=True, lr=0.01, batch_size=10):
+def fit(X_train, y_train, X_test, y_test, epochs, ctx, bias=True, lr=0.01, batch_size=10):
     """d2l's fit_and_plot: Linear(d, 1) (PyTorch's init), MSE, minibatch SGD.
 
     The batch size is min(batch_size, n_train); returns (model, train losses, test
@@ -39,21 +40,23 @@ def fit(X_train, y_train, X_test, y_test, epochs, bias=True, lr=0.01, batch_size
     loader = DataLoader(
         TensorDataset(X_train, y_train), batch_size=min(batch_size, len(X_train)), shuffle=True
     )
-    train_losses, test_losses = [], []
+
+    def epoch(_):
+        for X, y in loader:
+            loss = loss_fn(model(X), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with nablab.no_grad():
+            return loss_fn(model(X_train), y_train).item(), loss_fn(model(X_test), y_test).item()
+
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging fit is reported, not fatal
-        for _ in range(epochs):
-            for X, y in loader:
-                loss = loss_fn(model(X), y)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-            with nablab.no_grad():
-                train_losses.append(loss_fn(model(X_train), y_train).item())
-                test_losses.append(loss_fn(model(X_test), y_test).item())
-    return model, train_losses, test_losses
+        history = train(epoch, epochs, ctx, "fit", stop_when_not_finite=False)
+    losses = history.array()
+    return model, losses[:, 0].tolist(), losses[:, 1].tolist()
 
 
-def _classic_fits(seed, epochs, lr=0.01, batch_size=10):
+def _classic_fits(seed, epochs, ctx, lr=0.01, batch_size=10):
     """The three fits of the classic edition on the data of `seed`."""
     data_seed, model_seed = Context.streams(seed)
     d = polynomial(edition="classic", seed=data_seed)
@@ -65,12 +68,12 @@ def _classic_fits(seed, epochs, lr=0.01, batch_size=10):
     runs = {}
     for name, (X, y) in sets.items():
         nablab.manual_seed(model_seed)
-        model, train, test = fit(
-            X, y, d.X_test[:, : X.shape[1]], d.y_test, epochs, lr=lr, batch_size=batch_size
+        model, train_losses, test_losses = fit(
+            X, y, d.X_test[:, : X.shape[1]], d.y_test, epochs, ctx, lr=lr, batch_size=batch_size
         )
         runs[name] = {
-            "train": train,
-            "test": test,
+            "train": train_losses,
+            "test": test_losses,
             "w": model.weight.data.ravel().tolist(),
             "b": float(model.bias.data[0]),
             "stability": stability(X.data, lr=lr),
@@ -89,7 +92,7 @@ def stability(X, lr):
     return float(lr * np.linalg.eigvalsh(2 * phi.T @ phi / len(phi)).max())
 
 
-def _current_fits(seed, epochs, long_epochs):
+def _current_fits(seed, epochs, long_epochs, ctx):
     """The current edition: 4, 2 and 20 features (no separate bias: column 0 is 1)."""
     data_seed, model_seed = Context.streams(seed)
     d = polynomial(edition="current", seed=data_seed)
@@ -101,10 +104,14 @@ def _current_fits(seed, epochs, long_epochs):
     runs = {}
     for name, k, n, n_epochs in plans:
         nablab.manual_seed(model_seed)
-        model, train, test = fit(
-            d.X_train[:n, :k], d.y_train[:n], d.X_test[:, :k], d.y_test, n_epochs, bias=False
+        model, train_losses, test_losses = fit(
+            d.X_train[:n, :k], d.y_train[:n], d.X_test[:, :k], d.y_test, n_epochs, ctx, bias=False
         )
-        runs[name] = {"train": train, "test": test, "w": model.weight.data.ravel().tolist()}
+        runs[name] = {
+            "train": train_losses,
+            "test": test_losses,
+            "w": model.weight.data.ravel().tolist(),
+        }
     X, y = d.X_train.data.astype(np.float64), d.y_train.data.astype(np.float64)
     w_opt = np.linalg.lstsq(X, y, rcond=None)[0]
     Xt, yt = d.X_test.data.astype(np.float64), d.y_test.data.astype(np.float64)
@@ -339,9 +346,9 @@ def experiment(p, ctx) -> Outcome:
     seeds = ctx.seeds(p.seeds)
     classic = {}
     for seed in ctx.track(seeds, len(seeds), "classic edition"):
-        classic[seed] = _classic_fits(seed, epochs, p.lr, p.batch_size)[1]
+        classic[seed] = _classic_fits(seed, epochs, ctx, p.lr, p.batch_size)[1]
     main = classic[ctx.seed]
-    current_data, current = _current_fits(ctx.seed, current_epochs, current_long)
+    current_data, current = _current_fits(ctx.seed, current_epochs, current_long, ctx)
 
     fmt = lambda values: "[" + ", ".join(f"{v:.3f}" for v in values) + "]"  # noqa: E731
     rows = [

@@ -16,6 +16,7 @@ from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, Published, lab
 from nablab.labs.params import Param
 from nablab.labs.runner import Context
+from nablab.labs.training import train
 from nablab.viz import curves
 
 # ‖w‖ after training, d2l 0.14–0.17 (batch 5): no decay, λ = 3.
@@ -32,7 +33,7 @@ def _squared_loss(prediction, y):
     return ((prediction - y) ** 2 / 2).mean()
 
 
-def train(data, lam, batch_size, variant, seed, epochs, lr):
+def fit(data, lam, batch_size, variant, seed, epochs, lr, ctx):
     """One run of `epochs` epochs; returns per-epoch train/test losses (mean ½(ŷ − y)²)
     and ‖w‖ per epoch.
 
@@ -58,8 +59,8 @@ def train(data, lam, batch_size, variant, seed, epochs, lr):
         optimizer = optim.SGD(groups, lr=lr)
         loss_fn = nn.MSELoss() if variant == "d2l concise" else _squared_loss
         forward, weight = model, model.weight
-    history = {"train": [], "test": [], "norm": []}
-    for _ in range(epochs):
+
+    def epoch(_):
         for X, y in loader:
             if variant == "scratch":
                 # d2l: l = loss(net(X), y) + λ·l2_penalty(w); l.sum().backward(); sgd(lr, B)
@@ -75,10 +76,13 @@ def train(data, lam, batch_size, variant, seed, epochs, lr):
                 loss.backward()
                 optimizer.step()
         with nablab.no_grad():
-            history["train"].append(_squared_loss(forward(data.X_train), data.y_train).item())
-            history["test"].append(_squared_loss(forward(data.X_test), data.y_test).item())
-        history["norm"].append(float(np.linalg.norm(weight.data)))
-    return history
+            train_loss = _squared_loss(forward(data.X_train), data.y_train).item()
+            test_loss = _squared_loss(forward(data.X_test), data.y_test).item()
+        return train_loss, test_loss, float(np.linalg.norm(weight.data))
+
+    values = train(epoch, epochs, ctx, variant, stop_when_not_finite=False).array()
+    return {"train": values[:, 0].tolist(), "test": values[:, 1].tolist(),
+            "norm": values[:, 2].tolist()}  # fmt: skip
 
 
 def _row(variant, batch_size, lam) -> str:
@@ -194,8 +198,8 @@ def experiment(p, ctx) -> Outcome:
     for seed, variant, batch_size, lam in ctx.track(jobs, len(jobs), "training"):
         data_seed, model_seed = Context.streams(seed)
         data = linear_high_dim(seed=data_seed)
-        runs[seed, variant, batch_size, lam] = train(
-            data, lam, batch_size, variant, model_seed, p.epochs, p.lr
+        runs[seed, variant, batch_size, lam] = fit(
+            data, lam, batch_size, variant, model_seed, p.epochs, p.lr, ctx
         )
 
     def final(key, lam, variant="scratch", batch_size=p.batch_size):
