@@ -14,8 +14,9 @@ LABS_MD = Path(__file__).with_name("labs.md")
 
 
 def _cell(value) -> str:
-    text = "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
-    return text.replace("|", "\\|")
+    from nablab.labs.params import format_value
+
+    return format_value(value).replace("|", "\\|")
 
 
 def _text(text, lab) -> str:
@@ -27,6 +28,7 @@ def _text(text, lab) -> str:
 def markdown() -> str:
     """The catalogue of every lab: question, parameters, claims, published figures, timings."""
     import nablab.labs as labs
+    from nablab.labs.base import format_seconds
 
     lines = [
         "# The labs",
@@ -52,7 +54,8 @@ def markdown() -> str:
         lines += [f"**Question.** {lab.question}", ""]
         if {"full", "quick"} <= set(timing):
             lines += [
-                f"Measured time: full {timing['full']:.0f} s, quick {timing['quick']:.1f} s "
+                f"Measured time: full {format_seconds(timing['full'])}, "
+                f"quick {format_seconds(timing['quick'])} "
                 "(benchmarks/lab_times.py).",
                 "",
             ]

@@ -30,9 +30,9 @@ from pathlib import Path
 
 from . import report
 from .labs import LABS, Lab, ParameterError, default_out, get_lab, track
-from .labs.base import LabResult
+from .labs.base import LabResult, format_seconds
 from .labs.declaration import UnknownLabError
-from .labs.params import parse_assignment, unknown_message
+from .labs.params import format_value, parse_assignment, unknown_message
 from .labs.runner import render_partial
 from .sweep.tasks import SweepError
 
@@ -215,7 +215,7 @@ def _cmd_labs(args) -> int:
         lab = LABS[name]
         timing = lab.timing()
         times = ", ".join(
-            f"{variant} ~{_duration(timing[variant])}" if variant in timing
+            f"{variant} ~{format_seconds(timing[variant])}" if variant in timing
             else f"{variant} time not measured"
             for variant in ("full", "quick")
         )  # fmt: skip
@@ -224,10 +224,6 @@ def _cmd_labs(args) -> int:
     if not LABS:
         print("no labs are registered")
     return 0
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def _cmd_show(args) -> int:
@@ -251,10 +247,10 @@ def _cmd_show(args) -> int:
     if not described:
         print("This lab has no parameters.")
     for d in described:
-        quick = f" (quick: {_value(d['quick'])})" if d["quick"] != d["default"] else ""
+        quick = f" (quick: {format_value(d['quick'])})" if d["quick"] != d["default"] else ""
         unit = f" {d['unit']}" if d["unit"] else ""
         length = " [--iterations sets it]" if d["name"] == lab.length else ""
-        print(f"  {d['name']} = {_value(d['default'])}{unit}{quick}{length}")
+        print(f"  {d['name']} = {format_value(d['default'])}{unit}{quick}{length}")
         print(f"      {d['help']}; {d['expects']}")
     if lab.metrics:
         print("\nMetrics (nablab sweep --metric NAME):")
@@ -262,10 +258,6 @@ def _cmd_show(args) -> int:
             print(f"  {m.name}: {m.help}")
     print(f"\nChange one: nablab run {lab.name} --set NAME=VALUE")
     return 0
-
-
-def _value(value) -> str:
-    return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
 
 
 def _overrides(lab: Lab, assignments: list[str]) -> dict:
@@ -380,7 +372,7 @@ def _print_run(lab: Lab, r: LabResult) -> None:
     console.print(f"[bold]{escape(lab.name)}[/bold] — {escape(lab.summary)} ({escape(lab.source)})")
     changed = {k: v for k, v in r.params.items() if r.defaults.get(k) != v}
     if changed:
-        text = ", ".join(f"{k} = {_value(v)}" for k, v in changed.items())
+        text = ", ".join(f"{k} = {format_value(v)}" for k, v in changed.items())
         console.print(f"[bold]Changed from the defaults:[/bold] {escape(text)}")
     console.print(f"\n[bold]Question.[/bold] {escape(r.question)}")
     console.print(f"[bold]Setting.[/bold] {escape(r.setting)}\n")

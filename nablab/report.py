@@ -67,8 +67,11 @@ def format_cell(value) -> str:
 def render_sweep_section(data: dict, out) -> str:
     """One sweep (its sweep.json and the sweep.png beside it) as an HTML section."""
     from .labs.base import Table
+    from .labs.params import format_value
 
-    grid = ", ".join(f"{k} ∈ {{{', '.join(map(str, v))}}}" for k, v in data["grid"].items())
+    grid = ", ".join(
+        f"{k} ∈ {{{', '.join(map(format_value, v))}}}" for k, v in data["grid"].items()
+    )
     seeds = data["seeds"]
     table = Table("Each grid point over its seeds", data["table"]["columns"], data["table"]["rows"])
     claims = "".join(f"<li>claim {i + 1}: {_e(text)}</li>" for i, text in enumerate(data["claims"]))

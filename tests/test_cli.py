@@ -323,7 +323,7 @@ def test_labs_shows_the_measured_times(tiny_lab, tmp_path, monkeypatch, capsys):
     timings.write_text(json.dumps({tiny_lab: {"full": 754.0, "quick": 2.4}}))
     monkeypatch.setattr(declaration, "TIMINGS_FILE", timings)
     assert cli.main(["labs"]) == 0
-    assert "full ~13 min, quick ~2 s; parameters: steps" in capsys.readouterr().out
+    assert "full ~13 min, quick ~2.4 s; parameters: steps" in capsys.readouterr().out
     timings.write_text(json.dumps({tiny_lab: {"quick": 2.4}}))
     assert cli.main(["labs"]) == 0
-    assert "full time not measured, quick ~2 s" in capsys.readouterr().out
+    assert "full time not measured, quick ~2.4 s" in capsys.readouterr().out

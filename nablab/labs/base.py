@@ -63,6 +63,13 @@ def spread(values, center=np.median, fmt=".3g") -> str:
     return text if finite.size == values.size else text + f", {values.size - finite.size} NaN"
 
 
+def format_seconds(seconds: float) -> str:
+    """A duration for a person: '0.5 s', '42 s', '12 min'."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 @dataclass
 class LabResult:
     """What a lab run found: the rendered question, setting and answer, its tables, figures,

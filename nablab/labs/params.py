@@ -224,6 +224,13 @@ def unknown_message(name: str, known: list[str]) -> str:
     return f"this lab has no parameter {name!r}{hint} (its parameters: {listed})"
 
 
+def format_value(value) -> str:
+    """A parameter value as a person writes it: [2, 3] for a list, 0.001 for a float."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(format_value, value)) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def parse_assignment(text: str) -> tuple[str, str]:
     """'NAME=VALUE' split at the first '='; ParameterError without one."""
     name, sep, value = text.partition("=")

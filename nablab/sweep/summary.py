@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..labs.base import Table
+from ..labs.base import Table, spread
+from ..labs.params import format_value
 from .tasks import SweepError
 
 
@@ -44,11 +45,6 @@ def check_metric(lab, metric: str) -> None:
         )
 
 
-def _label(value) -> str:
-    return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else f"{value:g}" \
-        if isinstance(value, float) else str(value)  # fmt: skip
-
-
 def summarise(records: list[dict], grid: dict, metrics: list[str]) -> Table:
     """One row per grid point: its values, each metric's median (min–max) over seeds and n,
     and for each claim on how many of the runs it held."""
@@ -56,7 +52,7 @@ def summarise(records: list[dict], grid: dict, metrics: list[str]) -> Table:
     rows = []
     for point in _points(grid):
         mine = [r for r in records if r["point"] == point]
-        row = [_label(point[name]) for name in grid]
+        row = [format_value(point[name]) for name in grid]
         for metric in metrics:
             values = np.array([v for r in mine for v in metric_values(r, metric)])
             row.append(_spread(values) if values.size else "—")
@@ -72,8 +68,7 @@ def summarise(records: list[dict], grid: dict, metrics: list[str]) -> Table:
 
 
 def _spread(values: np.ndarray) -> str:
-    low, high = values.min(), values.max()
-    return f"{np.median(values):.4g} ({low:.4g}–{high:.4g}), mean {values.mean():.4g}"
+    return f"{spread(values, fmt='.4g')}, mean {values.mean():.4g}"
 
 
 def _points(grid: dict) -> list[dict]:
@@ -103,8 +98,8 @@ def plot(records: list[dict], grid: dict, metrics: list[str], path: Path, title:
         for (i, j), value in np.ndenumerate(medians):
             color = "k" if shade[i, j] > 0.6 else "w"
             ax.text(j, i, f"{value:.3g}", ha="center", va="center", color=color, fontsize=9)
-        ax.set_xticks(range(len(cols)), [_label(c) for c in cols])
-        ax.set_yticks(range(len(rows)), [_label(r) for r in rows])
+        ax.set_xticks(range(len(cols)), [format_value(c) for c in cols])
+        ax.set_yticks(range(len(rows)), [format_value(r) for r in rows])
         ax.set(xlabel=names[1], ylabel=names[0])
         fig.colorbar(image, ax=ax, label=f"{metrics[0]} (median over seeds)")
     else:
@@ -126,7 +121,7 @@ def plot(records: list[dict], grid: dict, metrics: list[str], path: Path, title:
                 label = (
                     ", ".join(
                         [metric] * (len(metrics) > 1)
-                        + [f"{k} = {_label(v)}" for k, v in rest.items()]
+                        + [f"{k} = {format_value(v)}" for k, v in rest.items()]
                     )
                     or metric
                 )
@@ -134,7 +129,7 @@ def plot(records: list[dict], grid: dict, metrics: list[str], path: Path, title:
                 ax.fill_between(positions, low, high, color=line.get_color(), alpha=0.2)
                 ax.plot(positions, mean, linestyle=":", color=line.get_color())
         if not numeric:
-            ax.set_xticks(positions, [_label(x) for x in xs])
+            ax.set_xticks(positions, [format_value(x) for x in xs])
         elif len(xs) > 2 and min(xs) > 0 and max(xs) / min(xs) >= 100:
             ax.set_xscale("log")
         ax.set(xlabel=first, ylabel=metrics[0] if len(metrics) == 1 else "metric")
