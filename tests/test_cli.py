@@ -237,12 +237,13 @@ def test_keyboard_interrupt_leaves_no_results_file(tmp_path, capsys, cleanup):
 
 
 def test_interrupt_during_write_keeps_no_partial_file(tmp_path, monkeypatch):
+    from nablab import atomicfile
     from nablab.labs import base
 
     def boom(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(base.os, "replace", boom)
+    monkeypatch.setattr(atomicfile.os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
         base.write_atomic(tmp_path / "results.json", "{}")
     assert list(tmp_path.iterdir()) == []

@@ -167,7 +167,7 @@ def test_npz_files_that_are_not_checkpoints_are_refused(tmp_path):
         load(tmp_path / "plain.npz")
     bad_manifest = np.frombuffer(b'{"format": "other"}', dtype=np.uint8)
     np.savez(tmp_path / "other.npz", __manifest__=bad_manifest)
-    with pytest.raises(CheckpointError, match="not a nablab-checkpoint-1 manifest"):
+    with pytest.raises(CheckpointError, match="not a nablab checkpoint manifest"):
         load(tmp_path / "other.npz")
 
 

@@ -21,7 +21,6 @@ import gzip
 import hashlib
 import os
 import re
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -31,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import random
+from ..atomicfile import write_atomic
 
 __all__ = [
     "DataCorruptError",
@@ -94,24 +94,6 @@ def _search_dirs(root: str | os.PathLike | None) -> list[tuple[str, Path]]:
     return dirs
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path``, then ``os.replace`` it in."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 class DataUnavailableError(FileNotFoundError):
     """A data file is neither on disk nor downloadable here; the message (one line) says
     where to put it."""
@@ -167,7 +149,8 @@ def fetch_verified(
             "nothing was written"
         )
     target = cache_dir() / name
-    _write_atomic(target, data)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, data)
     return target
 
 

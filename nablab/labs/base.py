@@ -5,14 +5,14 @@ A lab is declared in its own module (see declaration.py) and executed by runner.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..atomicfile import write_atomic as write_atomic  # the one atomic write, for the labs
 
 
 @dataclass
@@ -183,27 +183,6 @@ def _new_progress():
         console=Console(stderr=True),
         transient=True,
     )
-
-
-def write_atomic(path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and os.replace.
-
-    Readers see the old file or the whole new one, never a part; on any exception
-    (KeyboardInterrupt included) the temporary file is removed. Permissions follow the umask.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _relative(path: Path, base: Path) -> Path:
