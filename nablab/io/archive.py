@@ -81,6 +81,8 @@ class Archive:
 
     def array(self, key, sha256=None):
         """The array stored as `key`.npy, every byte checked (see the module docstring)."""
+        if key == MANIFEST and key not in self._members:
+            raise ValueError("it holds no __manifest__.npy (a plain .npz, not a checkpoint)")
         if key not in self._members:
             raise ValueError(f"the manifest names {key}, which the archive does not hold")
         if key not in self._unread:
