@@ -259,3 +259,22 @@ def test_the_temporary_is_in_the_targets_folder_and_named_after_it(tmp_path, mon
     ((tmp, target),) = seen
     assert os.path.dirname(tmp) == str(tmp_path) and target == str(tmp_path / "ckpt.npz")
     assert os.path.basename(tmp).startswith(".ckpt.npz.") and tmp.endswith(".tmp")
+
+
+def test_figures_are_written_through_the_same_atomic_write(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from nablab.viz._figure import new_figure
+    from nablab.viz._figure import save as save_figure
+
+    fig, ax = new_figure()
+    ax.plot([0, 1], [1, 0])
+    path = save_figure(fig, tmp_path / "plots" / "f.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and _temporaries(path.parent) == []
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomicfile.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_figure(fig, tmp_path / "plots" / "g.png")
+    assert sorted(os.listdir(path.parent)) == ["f.png"]

@@ -180,7 +180,7 @@ def test_module_imports_no_torch():
         "importlib",
         "os",
         "re",
-        "tempfile",
+        "atomicfile",  # nablab's own atomic write
         "urllib",
         "pathlib",
         "numpy",

@@ -1,7 +1,6 @@
 """Several line plots side by side in one PNG (nablab.viz.curves draws one axes per file)."""
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +25,8 @@ def curve_panels(
     nrows = -(-len(panels) // ncols)
     from matplotlib.figure import Figure
 
+    from ..viz._figure import save as save_figure
+
     fig = Figure(figsize=(4.2 * ncols, 3.4 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.flat[len(panels) :]:
@@ -47,7 +48,4 @@ def curve_panels(
             ax.legend(fontsize="small")
     if title:
         fig.suptitle(title)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=100)
-    return path
+    return save_figure(fig, path)

@@ -82,6 +82,8 @@ def plot(records: list[dict], grid: dict, metrics: list[str], path: Path, title:
     or a heatmap of the first metric's median over two grid parameters."""
     from matplotlib.figure import Figure
 
+    from ..viz._figure import save as save_figure
+
     names = list(grid)
     fig = Figure(figsize=(8.0, 4.4), layout="constrained")
     ax = fig.subplots()
@@ -141,9 +143,7 @@ def plot(records: list[dict], grid: dict, metrics: list[str], path: Path, title:
             bbox_to_anchor=(1.01, 1.0),
         )
     ax.set_title(title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 def load(out) -> dict:

@@ -1,6 +1,9 @@
 """One way to make and save a figure: a bare matplotlib Figure (no pyplot state), PNG out."""
 
+from io import BytesIO
 from pathlib import Path
+
+from ..atomicfile import write_atomic
 
 
 def new_figure(width: float = 6.4, height: float = 4.8, grid: tuple[int, int] | None = None):
@@ -14,8 +17,9 @@ def new_figure(width: float = 6.4, height: float = 4.8, grid: tuple[int, int] | 
 
 
 def save(fig, path) -> Path:
-    """Write ``fig`` as PNG to ``path`` (parent folders created) and return the Path."""
+    """Write ``fig`` as PNG to ``path`` atomically (parent folders created); the Path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=100)
-    return path
+    png = BytesIO()
+    fig.savefig(png, format="png", dpi=100)
+    return write_atomic(path, png.getvalue())
