@@ -110,9 +110,11 @@ def _create_locked_temporary(folder, name, path):
 
 def _remove_stale_temporaries(folder, name):
     """Delete `.<name>.<hex>.tmp` files in `folder` that no live writer holds locked."""
-    pattern = re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{16}}\.tmp")
+    prefix, pattern = f".{name}.", re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{16}}\.tmp")
     try:
-        candidates = [entry for entry in os.listdir(folder) if pattern.fullmatch(entry)]
+        candidates = [
+            e for e in os.listdir(folder) if e.startswith(prefix) and pattern.fullmatch(e)
+        ]
     except OSError:
         return
     for entry in candidates:

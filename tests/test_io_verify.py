@@ -105,14 +105,17 @@ def test_fuzzed_checkpoints_load_identical_or_raise_checkpoint_error(tmp_path):
     assert refused >= 450, refused
 
 
-def test_a_flip_in_array_data_past_4_kib_is_caught(tmp_path):
-    """NumPy alone stops reading before a member's end and never checks its CRC there."""
+@pytest.mark.parametrize("edit", [(b"(32, 64)", b"(32, 44)"), (b"'<f4'", b"'<f2'")])
+def test_a_flip_that_numpy_alone_misses_is_caught(tmp_path, edit):
+    """A shape digit (one bit) or the dtype (two) in a .npy header of a member over 4 KiB:
+    NumPy stops reading before the member's end, so it never checks that member's CRC."""
     save(_state(), tmp_path / "good.npz")
-    good = bytearray((tmp_path / "good.npz").read_bytes())
-    data = _state()["w"].data.tobytes()
-    good[good.index(data) + len(data) - 3] ^= 0x01
-    (tmp_path / "bad.npz").write_bytes(good)
-    with pytest.raises(CheckpointError, match="arr_0.npy: CRC-32 mismatch"):
+    good = (tmp_path / "good.npz").read_bytes()
+    assert sum((a ^ b).bit_count() for a, b in zip(*edit)) <= 2
+    (tmp_path / "bad.npz").write_bytes(good.replace(*edit, 1))
+    with np.load(tmp_path / "bad.npz") as unchecked:
+        assert unchecked["arr_0"].tobytes() != _state()["w"].data.tobytes()  # and no error
+    with pytest.raises(CheckpointError, match=r"arr_0.npy declares shape \(32, [46]4\)"):
         load(tmp_path / "bad.npz")
 
 
