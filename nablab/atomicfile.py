@@ -15,7 +15,8 @@ The rules:
 - the temporary file is `.<name>.<16 hex digits>.tmp` in the target's folder. Any exception
   (KeyboardInterrupt included) removes it; a process killed mid-write leaves it behind, and
   the next write to the same target deletes it. A writer holds an `flock` on its temporary
-  for as long as it exists, so only those whose writer has died are deleted.
+  for as long as it exists, so only those whose writer has died are deleted (on a file
+  system without `flock`, none are).
 Replacing a file gives it a new inode: other hard links to the old file keep the old data.
 """
 
@@ -71,7 +72,9 @@ def _regular_or_absent(target, path):
         st = os.stat(target)
     except FileNotFoundError:
         return None
-    shown = path if os.fspath(path) == target else f"{os.fspath(path)} (-> {target})"
+    shown = os.fspath(path)
+    if os.path.abspath(path) != target:
+        shown += f" (-> {target})"
     if stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a file to write", shown)
     if not stat.S_ISREG(st.st_mode):
@@ -101,7 +104,8 @@ def _create_locked_temporary(folder, name, path):
             fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
         except OSError as e:
             raise type(e)(e.errno, f"cannot write a temporary file in {folder}", path) from e
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # a file system without locks: nothing is cleaned
+            fcntl.flock(fd, fcntl.LOCK_EX)
         with contextlib.suppress(FileNotFoundError):
             if os.path.samestat(os.fstat(fd), os.stat(tmp)):
                 return fd, tmp

@@ -150,7 +150,7 @@ def test_a_read_only_file_is_refused_like_open_would_unless_root():
         as_user = here
     error, epoch, mode, left = as_user
     assert re.fullmatch(
-        r"\[Errno 13\] is read-only \(mode -r--r--r--\); it is left as it is: '.*ckpt.npz'", error
+        r"\[Errno 13\] is read-only \(mode -r--r--r--\); it is left as it is: '.*ckpt.npz.*'", error
     )
     assert (epoch, mode, left) == (1, 0o444, [])
 
@@ -278,3 +278,8 @@ def test_figures_are_written_through_the_same_atomic_write(tmp_path, monkeypatch
     with pytest.raises(KeyboardInterrupt):
         save_figure(fig, tmp_path / "plots" / "g.png")
     assert sorted(os.listdir(path.parent)) == ["f.png"]
+
+
+def test_a_missing_folder_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"cannot write a temporary file in {tmp_path}"):
+        save({"epoch": 1}, tmp_path / "nope" / "ckpt.npz")
