@@ -33,6 +33,16 @@ def test_every_writer_is_the_one_atomic_write():
     assert base.write_atomic is write_atomic and text.write_atomic is write_atomic
 
 
+def test_only_atomicfile_renames_files_into_place():
+    package = Path(atomicfile.__file__).parent
+    renaming = sorted(
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if re.search(r"os\.(replace|rename)\(|\.savefig\((?!png)", p.read_text("utf-8"))
+    )
+    assert renaming == ["atomicfile.py"]
+
+
 def test_write_atomic_takes_text_or_bytes(tmp_path):
     assert write_atomic(tmp_path / "a.txt", "naïve\n") == tmp_path / "a.txt"
     write_atomic(tmp_path / "b.bin", b"\x00\xff")
