@@ -6,7 +6,9 @@ finish, so the sweep stores each result the moment it exists.
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -30,9 +32,14 @@ def run_local(jobs: list[tuple[Task, str]], workers: int) -> Iterator[tuple[Task
 
     saved = {k: os.environ.get(k) for k in _ONE_THREAD}
     os.environ.update(_ONE_THREAD)  # inherited by the workers as they start
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_stop_on_interrupt)
     try:
-        futures = {pool.submit(run_task, task, out): task for task, out in jobs}
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker starts ignoring Ctrl-C
+        try:  # (it goes to the whole process group) until it has started: no traceback
+            futures = {pool.submit(run_task, task, out): task for task, out in jobs}
+        finally:
+            signal.signal(signal.SIGINT, interrupt)
         for future in as_completed(futures):
             error = future.exception()
             yield futures[future], (None if error else future.result()), _describe(error)
@@ -43,6 +50,11 @@ def run_local(jobs: list[tuple[Task, str]], workers: int) -> Iterator[tuple[Task
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _stop_on_interrupt() -> None:
+    """A worker's Ctrl-C: leave quietly (a task's files are cleaned up as it unwinds)."""
+    signal.signal(signal.SIGINT, lambda signum, frame: sys.exit(130))
 
 
 def run_ray(
