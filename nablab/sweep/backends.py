@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -32,17 +31,20 @@ def run_local(jobs: list[tuple[Task, str]], workers: int) -> Iterator[tuple[Task
 
     saved = {k: os.environ.get(k) for k in _ONE_THREAD}
     os.environ.update(_ONE_THREAD)  # inherited by the workers as they start
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_stop_on_interrupt)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker starts ignoring Ctrl-C
-        try:  # (it goes to the whole process group) until it has started: no traceback
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the workers,
+        try:  # which start here: Ctrl-C (sent to the whole process group) is for the sweep
             futures = {pool.submit(run_task, task, out): task for task, out in jobs}
         finally:
             signal.signal(signal.SIGINT, interrupt)
         for future in as_completed(futures):
             error = future.exception()
             yield futures[future], (None if error else future.result()), _describe(error)
+    except KeyboardInterrupt:
+        for worker in pool._processes.values():  # the sweep ends its workers at once
+            worker.kill()
+        raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         for k, v in saved.items():
@@ -50,11 +52,6 @@ def run_local(jobs: list[tuple[Task, str]], workers: int) -> Iterator[tuple[Task
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-
-
-def _stop_on_interrupt() -> None:
-    """A worker's Ctrl-C: leave quietly (a task's files are cleaned up as it unwinds)."""
-    signal.signal(signal.SIGINT, lambda signum, frame: sys.exit(130))
 
 
 def run_ray(
