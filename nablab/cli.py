@@ -15,14 +15,21 @@ results.json and the PNGs into DIR (default runs/LAB, runs/LAB-quick with --quic
 ``sweep`` runs the lab at every grid point for every seed (see nablab/sweep/) into DIR
 (default runs/sweeps/LAB) and writes sweep.json, sweep.png and sweep.html there.
 ``report`` runs each lab into DIR/LAB and writes DIR/report.html (default DIR: runs/report).
-Exit codes: 0 success (a claim that fails is a finding, not an error), 1 a lab failed or, with
---check, a claim failed, 2 bad input, 130 Ctrl-C.
+Exit codes: 0 success (a claim that fails is a finding, not an error), 1 a lab failed, with
+--check a claim failed, a package the command needs is missing, or another run holds the output
+folder, 2 bad input, 130 Ctrl-C.
+
+``labs`` and ``show`` need NumPy only; ``run``, ``sweep`` and ``report`` need the ``lab`` extra
+(``sweep --backend ray`` also ``cluster``) and say which package is missing, in one line, before
+they start. A run holds its output folder (a lock, see labs/runner.py ``hold``) until it ends.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import importlib.util
 import json
 import os
 import sys
@@ -33,14 +40,27 @@ from .labs import LABS, Lab, ParameterError, default_out, get_lab, track
 from .labs.base import LabResult, format_seconds
 from .labs.declaration import UnknownLabError
 from .labs.params import format_value, parse_assignment, unknown_message
-from .labs.runner import render_partial
+from .labs.runner import hold, render_partial
 from .sweep.tasks import SweepError
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
+# What running a lab imports: {module: (distribution, the extra of pyproject.toml that has it)}
+LAB_NEEDS = {
+    "matplotlib": ("matplotlib", "lab"),
+    "rich": ("rich", "lab"),
+    "sklearn": ("scikit-learn", "lab"),
+    "threadpoolctl": ("threadpoolctl", "lab"),
+}
+RAY_NEEDS = {"ray": ("ray", "cluster")}
+
 
 class UsageError(Exception):
     """Bad command-line input: printed as one line, exit code 2."""
+
+
+class MissingPackageError(Exception):
+    """A package the command needs is not installed: printed as one line, exit code 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,16 +72,19 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nablab`` console script; returns the exit code."""
-    parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
-        with _one_blas_thread():
+        args = _build_parser().parse_args(argv)
+        _check_needs(args)
+        with _one_blas_thread(args.needs):
             return args.command(args)
     except SystemExit as e:  # --help
         return e.code if isinstance(e.code, int) else 0
     except UsageError as e:
         print(e, file=sys.stderr)
         return EXIT_USAGE
+    except MissingPackageError as e:
+        print(e, file=sys.stderr)
+        return EXIT_FAILED
     except (UnknownLabError, ParameterError, SweepError) as e:
         print(f"nablab: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -77,9 +100,29 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _one_blas_thread():
+def _check_needs(args) -> None:
+    """MissingPackageError naming the packages the command imports that are not installed,
+    before anything runs."""
+    needs = dict(args.needs)
+    if getattr(args, "backend", None) == "ray":
+        needs.update(RAY_NEEDS)
+    missing = {
+        dist: extra
+        for module, (dist, extra) in needs.items()
+        if importlib.util.find_spec(module) is None
+    }
+    if missing:
+        extras = ",".join(sorted(set(missing.values())))
+        raise MissingPackageError(
+            f"{args.prog} needs {', '.join(missing)}: pip install 'nablab[{extras}]'"
+        )
+
+
+def _one_blas_thread(needs: dict):
     """The labs multiply small matrices: one BLAS thread is faster than two, and far
     faster when the other core is busy."""
+    if "threadpoolctl" not in needs:
+        return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1)
@@ -90,12 +133,12 @@ def _build_parser() -> _Parser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND", parser_class=_Parser)
 
     labs = commands.add_parser("labs", help="list the labs")
-    labs.set_defaults(command=_cmd_labs)
+    labs.set_defaults(command=_cmd_labs, needs={}, prog=labs.prog)
 
     show = commands.add_parser("show", help="a lab's parameters: defaults, ranges, help")
     show.add_argument("lab", metavar="LAB", help="a lab name (see `nablab labs`)")
     show.add_argument("--json", action="store_true", help="print the declaration as JSON")
-    show.set_defaults(command=_cmd_show)
+    show.set_defaults(command=_cmd_show, needs={}, prog=show.prog)
 
     run = commands.add_parser("run", help="run one lab")
     run.add_argument("lab", metavar="LAB", help="a lab name (see `nablab labs`)")
@@ -109,7 +152,7 @@ def _build_parser() -> _Parser:
     )
     run.add_argument("--check", action="store_true", help="exit 1 when a claim does not hold")
     _add_run_options(run, default_out="runs/LAB or runs/LAB-quick")
-    run.set_defaults(command=_cmd_run)
+    run.set_defaults(command=_cmd_run, needs=LAB_NEEDS, prog=run.prog)
 
     sweep = commands.add_parser("sweep", help="run a lab over a grid of parameters and seeds")
     sweep.add_argument("lab", metavar="LAB", help="a lab name (see `nablab labs`)")
@@ -152,7 +195,7 @@ def _build_parser() -> _Parser:
     sweep.add_argument("--quick", action="store_true", help="the labs' fast variant")
     sweep.add_argument("--out", type=Path, default=None, help="sweep folder (runs/sweeps/LAB)")
     sweep.add_argument("--no-progress", dest="progress", action="store_false")
-    sweep.set_defaults(command=_cmd_sweep)
+    sweep.set_defaults(command=_cmd_sweep, needs=LAB_NEEDS, prog=sweep.prog)
 
     rep = commands.add_parser("report", help="run every lab and write one HTML report")
     rep.add_argument("--labs", type=_lab_list, default=None, help="comma-separated lab names")
@@ -165,7 +208,7 @@ def _build_parser() -> _Parser:
         help="a sweep folder to include (repeatable)",
     )
     _add_run_options(rep, default_out="runs/report")
-    rep.set_defaults(command=_cmd_report)
+    rep.set_defaults(command=_cmd_report, needs=LAB_NEEDS, prog=rep.prog)
     return parser
 
 
@@ -350,11 +393,12 @@ def _cmd_report(args) -> int:
     sweeps = [(sweep.load(folder), folder) for folder in args.sweeps]
     labs = [get_lab(name) for name in args.labs or sorted(LABS)]
     out = report.prepare_out(args.out or Path("runs/report"))
-    runs = []
-    for lab in track(labs, total=len(labs), description="labs", progress=args.progress):
-        options = dict(quick=args.quick, seed=args.seed, progress=args.progress)
-        runs.append(report.run_lab(lab, catch=True, out=out / lab.name, **options))
-    page = report.write_atomic(out / "report.html", report.render_html(runs, sweeps=sweeps))
+    with hold(out, f"another report is writing to '{out}'; wait for it or choose another --out"):
+        runs = []
+        for lab in track(labs, total=len(labs), description="labs", progress=args.progress):
+            options = dict(quick=args.quick, seed=args.seed, progress=args.progress)
+            runs.append(report.run_lab(lab, catch=True, out=out / lab.name, **options))
+        page = report.write_atomic(out / "report.html", report.render_html(runs, sweeps=sweeps))
     for run in runs:
         status = "FAILED" if run.error else "ok"
         print(f"{run.lab.name:<24} {status:<6} {run.seconds:8.1f} s")

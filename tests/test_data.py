@@ -262,3 +262,15 @@ def test_the_core_does_not_import_sklearn():
         "sys.exit('sklearn' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize("wrap", [nablab.tensor, np.asarray], ids=["tensor", "ndarray"])
+def test_ragged_samples_name_their_shapes(wrap):
+    samples = [(wrap(np.zeros((2, 3))), 0), (wrap(np.zeros((2, 3))), 1), (wrap(np.zeros(4)), 2)]
+    with pytest.raises(ValueError) as error:
+        list(DataLoader(samples, batch_size=3))
+    assert str(error.value) == (
+        "default_collate: samples of different shapes cannot be stacked into a batch: "
+        "sample 0 has shape (2, 3), sample 2 has shape (4,); pad them to one shape or pass a "
+        "collate_fn"
+    )

@@ -318,3 +318,23 @@ def test_same_seed_same_training_run():
         runs.append(np.concatenate([p.data.ravel() for p in setup[0].parameters()]))
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
+
+
+@pytest.mark.parametrize("unordered", [set, frozenset])
+def test_a_set_of_parameters_is_refused_at_the_top_or_in_a_group(unordered):
+    params = [nablab.zeros(2, requires_grad=True) for _ in range(3)]
+    message = f"params must be an ordered collection .* got a {unordered.__name__}, whose order"
+    with pytest.raises(TypeError, match=message):
+        optim.SGD(unordered(params), lr=0.1)
+    with pytest.raises(TypeError, match=message):
+        optim.Adam([{"params": unordered(params)}], lr=0.1)
+    opt = optim.SGD(params[:1], lr=0.1)
+    with pytest.raises(TypeError, match=message):
+        opt.add_param_group({"params": unordered(params[1:])})
+
+
+def test_ordered_iterables_of_parameters_are_accepted():
+    params = {"a": nablab.zeros(2, requires_grad=True), "b": nablab.zeros(3, requires_grad=True)}
+    for given in (params.values(), iter(list(params.values())), tuple(params.values())):
+        opt = optim.SGD(given, lr=0.1)
+        assert opt.param_groups[0]["params"] == [params["a"], params["b"]]

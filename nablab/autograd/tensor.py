@@ -297,18 +297,17 @@ class Tensor:
 
 
 def _formatter(x):
-    """PyTorch's float style: `1.` for whole numbers, else 4 decimals, or 4-digit scientific;
+    """PyTorch's float style: `1.` for whole numbers, else 4 decimals, or 4-digit scientific
+    when the nonzero magnitudes span over 1000x, pass 1e8 or (not whole) go below 1e-4;
     every element padded to the widest."""
     if x.dtype.kind != "f" or x.size == 0:
         return None
-    finite = np.abs(x[np.isfinite(x)])
-    nonzero = finite[finite > 0]
-    if finite.size == 0 or np.all(finite == np.round(finite)) and finite.max() < 1e8:
-        style = "{:.0f}."
-    elif finite.max() >= 1e8 or (nonzero.size and nonzero.min() < 1e-4):
-        style = "{:.4e}"
+    nonzero = np.abs(x[np.isfinite(x) & (x != 0)]).astype(np.float64)  # float16 overflows at 1e8
+    wide = nonzero.size > 0 and (nonzero.max() / nonzero.min() > 1000 or nonzero.max() > 1e8)
+    if np.all(nonzero == np.round(nonzero)):
+        style = "{:.4e}" if wide else "{:.0f}."
     else:
-        style = "{:.4f}"
+        style = "{:.4e}" if wide or nonzero.min() < 1e-4 else "{:.4f}"
 
     def fmt(v):
         return style.format(v) if np.isfinite(v) else str(v)

@@ -82,11 +82,25 @@ def default_collate(samples):
     if isinstance(first, dict):
         return {key: default_collate([s[key] for s in samples]) for key in first}
     if isinstance(first, Tensor):
-        return Tensor._wrap(np.stack([s.data for s in samples]))
+        return _stack([s.data for s in samples])
     if isinstance(first, (np.ndarray, np.generic)):
-        return Tensor._wrap(np.stack(samples))
+        return _stack(samples)
     if isinstance(first, (bool, int, float)):
         return tensor(samples)
     if isinstance(first, str):
         return list(samples)
     raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}")
+
+
+def _stack(arrays):
+    """One Tensor of the samples' arrays along a new first dimension; ValueError naming the
+    first two samples of different shapes."""
+    shapes = [np.shape(a) for a in arrays]
+    other = next((i for i, shape in enumerate(shapes) if shape != shapes[0]), None)
+    if other is not None:
+        raise ValueError(
+            f"default_collate: samples of different shapes cannot be stacked into a batch: "
+            f"sample 0 has shape {shapes[0]}, sample {other} has shape {shapes[other]}; "
+            "pad them to one shape or pass a collate_fn"
+        )
+    return Tensor._wrap(np.stack(arrays))

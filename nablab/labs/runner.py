@@ -10,11 +10,13 @@ shares numbers with the init). The same call gives the same results, to the last
 
 from __future__ import annotations
 
+import fcntl
 import json
 import string
 import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,17 +90,18 @@ def run(
     if lab.needs is not None:
         lab.needs()
     out = prepare_out(out if out is not None else default_out(lab.name, quick))
-    (out / RESULTS_FILE).unlink(missing_ok=True)  # never pair new figures with old numbers
+    with hold(out, f"another run is writing to '{out}'; wait for it or choose another folder"):
+        (out / RESULTS_FILE).unlink(missing_ok=True)  # never pair new figures with old numbers
 
-    from .. import manual_seed
+        from .. import manual_seed
 
-    manual_seed(int(seed))
-    ctx = Context(seed=int(seed), quick=quick, out=out, progress=progress)
-    start = time.perf_counter()
-    outcome = lab.experiment(p, ctx)
-    seconds = time.perf_counter() - start
-    result = _result(lab, p, ctx, outcome, seconds)
-    write_atomic(out / RESULTS_FILE, json.dumps(result.to_dict(), indent=2) + "\n")
+        manual_seed(int(seed))
+        ctx = Context(seed=int(seed), quick=quick, out=out, progress=progress)
+        start = time.perf_counter()
+        outcome = lab.experiment(p, ctx)
+        seconds = time.perf_counter() - start
+        result = _result(lab, p, ctx, outcome, seconds)
+        write_atomic(out / RESULTS_FILE, json.dumps(result.to_dict(), indent=2) + "\n")
     return result
 
 
@@ -235,6 +238,8 @@ def prepare_out(out) -> Path:
     import tempfile
 
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"output folder '{out}' is a file; give a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
@@ -242,6 +247,23 @@ def prepare_out(out) -> Path:
     except OSError as e:
         raise OSError(f"cannot write to output folder '{out}': {e.strerror or e}") from None
     return out
+
+
+class FolderBusyError(OSError):
+    """Another process holds the folder (see ``hold``)."""
+
+
+@contextmanager
+def hold(out: Path, busy: str) -> Iterator[Path]:
+    """Hold the folder ``out`` for this process: an exclusive lock on ``out/.lock`` (flock,
+    released when the process ends, however it ends); FolderBusyError(``busy``) at once if
+    another process holds it. Two runs into one folder cannot mix their files."""
+    with open(out / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FolderBusyError(busy) from None
+        yield out
 
 
 def nablab_version() -> str:

@@ -9,7 +9,8 @@ from .base import Tensor, record, reduce_axes
 def softmax(a, dim=-1):
     """Z_i = e^(A_i − m) / Σ_j e^(A_j − m) along `dim`.   δ_A = Z ⊙ (δ_Z − Σ_j δ_Z,j Z_j)."""
     (d,) = reduce_axes(a.data.ndim, dim)
-    e = np.exp(a.data - a.data.max(axis=d, keepdims=True))
+    _check_float(a, "softmax")
+    e = np.exp(a.data - a.data.max(axis=d, keepdims=True, initial=-np.inf))  # initial: dim of 0
     z = e / e.sum(axis=d, keepdims=True)
 
     def backward(g):
@@ -21,13 +22,21 @@ def softmax(a, dim=-1):
 def log_softmax(a, dim=-1):
     """Z = A − m − ln Σ_j e^(A_j − m) along `dim`.   δ_A = δ_Z − e^Z Σ_j δ_Z,j."""
     (d,) = reduce_axes(a.data.ndim, dim)
-    shifted = a.data - a.data.max(axis=d, keepdims=True)
-    z = shifted - np.log(np.exp(shifted).sum(axis=d, keepdims=True))
+    _check_float(a, "log_softmax")
+    shifted = a.data - a.data.max(axis=d, keepdims=True, initial=-np.inf)
+    with np.errstate(divide="ignore"):  # a dim of size 0: ln 0, broadcast to nothing
+        z = shifted - np.log(np.exp(shifted).sum(axis=d, keepdims=True))
 
     def backward(g):
         return (g - np.exp(z) * g.sum(axis=d, keepdims=True),)
 
     return record(z, (a,), backward, "log_softmax")
+
+
+def _check_float(a, name):
+    """PyTorch has no softmax of integers either (it asks for a dtype=)."""
+    if a.data.dtype.kind != "f":
+        raise TypeError(f"{name} needs a floating point tensor, got dtype {a.data.dtype}")
 
 
 def one_hot(a, num_classes=-1):

@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import dtypes
 from .base import Tensor, keep, record, reduce_axes
 from .elementwise import clone
 
@@ -34,57 +35,64 @@ def sum(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def mean(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Z = (1/n) Σ_axes A.   δ_A = δ_Z / n broadcast over the averaged axes."""
+    """Z = (1/n) Σ_axes A.   δ_A = δ_Z / n broadcast over the averaged axes (NaN for n = 0)."""
     if a.data.dtype.kind != "f":
         raise TypeError(f"mean needs a floating point tensor, got dtype {a.data.dtype}")
     axes, shape = reduce_axes(a.data.ndim, dim, axis), a.data.shape
     n = int(np.prod([shape[i] for i in axes]))
-    z = np.asarray(np.add.reduce(a.data, axis=axes, keepdims=keep(keepdim, keepdims)) * (1 / n))
+    inverse = 1 / n if n else np.nan  # the mean of nothing is NaN (as PyTorch)
+    z = np.asarray(np.add.reduce(a.data, axis=axes, keepdims=keep(keepdim, keepdims)) * inverse)
     kept = _kept(shape, axes)
-    return record(z, (a,), lambda g: (_spread(g * (1 / n), kept, shape),), "mean")
+    return record(z, (a,), lambda g: (_spread(g * inverse, kept, shape),), "mean")
 
 
 def var(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None, keepdims=None):
-    """Z = Σ (A − Ā)² / (n − c), c = 1 by default (Bessel).   δ_A = δ_Z ⊙ 2(A − Ā)/(n − c)."""
-    axes, kd, c, n = _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased)
-    centred = a.data - a.data.mean(axis=axes, keepdims=True)
-    z = np.asarray(np.sum(centred * centred, axis=axes, keepdims=kd) / (n - c))
+    """Z = Σ (A − Ā)² / dof, dof = max(n − c, 0), c = 1 by default (Bessel).
+    δ_A = δ_Z ⊙ 2(A − Ā)/dof.   dof = 0 (one element, or none) gives NaN, as PyTorch."""
+    axes, kd, dof, centred = _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.asarray(np.sum(centred * centred, axis=axes, keepdims=kd) / dof)
 
     kept = _kept(a.data.shape, axes)
+    two_over_dof = 2 / dof if dof else np.inf
 
     def backward(g):
-        return (g.reshape(kept) * centred * (2 / (n - c)),)
+        with np.errstate(invalid="ignore"):
+            return (g.reshape(kept) * centred * two_over_dof,)
 
     return record(z, (a,), backward, "var")
 
 
 def std(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None, keepdims=None):
-    """Z = √var(A).   δ_A = δ_Z ⊙ (A − Ā) / ((n − c)·Z),  0 where Z = 0 (as PyTorch)."""
-    axes, kd, c, n = _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased)
-    centred = a.data - a.data.mean(axis=axes, keepdims=True)
-    z = np.asarray(np.sqrt(np.sum(centred * centred, axis=axes, keepdims=kd) / (n - c)))
+    """Z = √var(A).   δ_A = δ_Z ⊙ (A − Ā) / (dof·Z),  0 where Z = 0 (as PyTorch)."""
+    axes, kd, dof, centred = _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.asarray(np.sqrt(np.sum(centred * centred, axis=axes, keepdims=kd) / dof))
 
     kept = _kept(a.data.shape, axes)
 
     def backward(g):
         zk = z.reshape(kept)
-        divisor = np.where(zk == 0, np.inf, (n - c) * zk)  # constant slice: A − Ā = 0
+        divisor = np.where(zk == 0, np.inf, dof * zk)  # constant slice: A − Ā = 0
         return (g.reshape(kept) * centred / divisor,)
 
     return record(z, (a,), backward, "std")
 
 
 def _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased):
+    """(axes, keepdim, dof = max(n − c, 0), A − Ā); with no elements A − Ā is empty."""
     if correction is None:
         correction = 1 if unbiased is None else int(bool(unbiased))
     axes = reduce_axes(a.data.ndim, dim, axis)
     n = int(np.prod([a.data.shape[i] for i in axes]))
-    return axes, keep(keepdim, keepdims), correction, n
+    centred = a.data - (a.data.mean(axis=axes, keepdims=True) if n else np.nan)
+    return axes, keep(keepdim, keepdims), n - correction if n > correction else 0, centred
 
 
 def max(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Z = max A.  Without dim: δ shared evenly among the maxima.  With dim: returns
-    (values, indices) as PyTorch does, δ goes to the index taken."""
+    """Z = max A.  Without dim: δ shared evenly among the maxima (the NaNs, if any: the max is
+    NaN).  With dim: returns (values, indices) as PyTorch does, δ goes to the index taken (the
+    first NaN, if any); a dim of size 0 is an IndexError, as in PyTorch."""
     return _extreme(a, dim, axis, keep(keepdim, keepdims), np.argmax, "max")
 
 
@@ -95,13 +103,15 @@ def min(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 def _extreme(a, dim, axis, kd, arg, name):
     x = a.data
-    if x.size == 0:
-        raise RuntimeError(f"{name}(): cannot reduce an empty tensor of shape {x.shape}")
     if dim is None and axis is None:
+        if x.size == 0:
+            raise RuntimeError(
+                f"{name}(): cannot reduce an empty tensor of shape {x.shape} without a dim"
+            )
         z = np.asarray(x.flat[arg(x)])
 
         def backward_all(g):
-            hits = x == z
+            hits = (x == z) | (np.isnan(x) & np.isnan(z))  # a NaN extreme: the NaNs share δ
             return (g * hits / np.count_nonzero(hits),)
 
         return record(z, (a,), backward_all, name)
@@ -109,6 +119,8 @@ def _extreme(a, dim, axis, kd, arg, name):
         reduce_axes(0, dim, axis)
         return MinMax(clone(a), Tensor._wrap(np.zeros((), np.int64)))
     (d,) = reduce_axes(x.ndim, dim, axis)
+    if x.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     idx = np.expand_dims(arg(x, axis=d), d)
     z = np.take_along_axis(x, idx, axis=d)
 
@@ -139,9 +151,12 @@ def _arg(fn, a, dim, keepdim):
 
 
 def logsumexp(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Z = m + ln Σ e^(A − m), m = max A (so it never overflows).   δ_A = δ_Z ⊙ e^(A − Z)."""
+    """Z = m + ln Σ e^(A − m), m = max A (so it never overflows).   δ_A = δ_Z ⊙ e^(A − Z).
+    Of no elements: −∞; an integer A is computed in the default float dtype (as PyTorch)."""
     axes, kd, x = reduce_axes(a.data.ndim, dim, axis), keep(keepdim, keepdims), a.data
-    m = np.max(x, axis=axes, keepdims=True)
+    if x.dtype.kind != "f":
+        x = x.astype(dtypes.get_default_dtype())
+    m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):  # an all −∞ slice gives −∞, as it should
         zk = m + np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True))

@@ -27,6 +27,16 @@ from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor
 
 
+def _check_ordered(params):
+    """A set's order changes between runs: the state_dict (by index) could not resume."""
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            f"params must be an ordered collection (a list, a tuple, model.parameters()), got "
+            f"a {type(params).__name__}, whose order changes between runs, so a saved "
+            "state_dict could not resume; pass a list"
+        )
+
+
 class Optimizer:
     """Base class: subclasses set `defaults` and define `_validate`, `_init_state`, `_update`."""
 
@@ -39,6 +49,7 @@ class Optimizer:
                 f"{type(self).__name__} expects an iterable of Tensors or of dicts, got a "
                 "Tensor; pass [tensor] or model.parameters()"
             )
+        _check_ordered(params)
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -55,8 +66,7 @@ class Optimizer:
         params = group.get("params")
         if params is None:
             raise ValueError("a param group needs a 'params' entry")
-        if isinstance(params, (set, frozenset)):
-            raise TypeError("params must be an ordered collection (list, tuple), not a set")
+        _check_ordered(params)
         group["params"] = [params] if isinstance(params, Tensor) else list(params)
         for p in group["params"]:
             if not isinstance(p, Tensor):

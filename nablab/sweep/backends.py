@@ -6,6 +6,7 @@ finish, so the sweep stores each result the moment it exists.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,12 +31,20 @@ def run_local(jobs: list[tuple[Task, str]], workers: int) -> Iterator[tuple[Task
 
     saved = {k: os.environ.get(k) for k in _ONE_THREAD}
     os.environ.update(_ONE_THREAD)  # inherited by the workers as they start
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = {pool.submit(run_task, task, out): task for task, out in jobs}
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the workers,
+        try:  # which start here: Ctrl-C (sent to the whole process group) is for the sweep
+            futures = {pool.submit(run_task, task, out): task for task, out in jobs}
+        finally:
+            signal.signal(signal.SIGINT, interrupt)
         for future in as_completed(futures):
             error = future.exception()
             yield futures[future], (None if error else future.result()), _describe(error)
+    except KeyboardInterrupt:
+        for worker in pool._processes.values():  # the sweep ends its workers at once
+            worker.kill()
+        raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         for k, v in saved.items():

@@ -9,12 +9,12 @@ and a lock so two sweeps cannot write to one folder at once.
 
 from __future__ import annotations
 
-import fcntl
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 from ..labs.base import write_atomic
-from ..labs.runner import prepare_out
+from ..labs.runner import FolderBusyError, hold, prepare_out
 from .tasks import SweepError
 
 
@@ -25,20 +25,17 @@ class SweepFolder:
         self.out = prepare_out(out)
         self.tasks = self.out / "tasks"
         self.tasks.mkdir(exist_ok=True)
-        self._lock = None
+        self._held = ExitStack()
 
     def __enter__(self) -> SweepFolder:
-        self._lock = open(self.out / ".lock", "w")  # noqa: SIM115 (held until __exit__)
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
-            raise SweepError(f"another sweep is writing to '{self.out}'; wait for it") from None
+            self._held.enter_context(hold(self.out, f"another sweep is writing to '{self.out}'"))
+        except FolderBusyError as e:
+            raise SweepError(f"{e}; wait for it") from None
         return self
 
     def __exit__(self, *exc) -> None:
-        fcntl.flock(self._lock, fcntl.LOCK_UN)
-        self._lock.close()
+        self._held.close()
 
     def run_dir(self, key: str) -> Path:
         return self.out / "runs" / key
