@@ -9,12 +9,14 @@ into an HTML report.
                      [--metric NAME ...] [--workers N] [--backend local|ray] [--address ADDR]
                      [--batch-seeds] [--quick] [--out DIR] [--no-progress]
     nablab report [--quick] [--seed N] [--out DIR] [--labs a,b] [--sweep DIR ...] [--no-progress]
+    nablab playground [--host 127.0.0.1] [--port 8765] [--no-browser] [--max-sessions N] ...
 
 ``run`` prints the lab's setting, tables, claims (✔/✘), answer and notes and writes
 results.json and the PNGs into DIR (default runs/LAB, runs/LAB-quick with --quick).
 ``sweep`` runs the lab at every grid point for every seed (see nablab/sweep/) into DIR
 (default runs/sweeps/LAB) and writes sweep.json, sweep.png and sweep.html there.
 ``report`` runs each lab into DIR/LAB and writes DIR/report.html (default DIR: runs/report).
+``playground`` serves the live playground page (nablab/playground/; needs nablab[playground]).
 Exit codes: 0 success (a claim that fails is a finding, not an error), 1 a lab failed or, with
 --check, a claim failed, 2 bad input, 130 Ctrl-C.
 """
@@ -166,6 +168,8 @@ def _build_parser() -> _Parser:
     )
     _add_run_options(rep, default_out="runs/report")
     rep.set_defaults(command=_cmd_report)
+
+    _add_playground(commands)
     return parser
 
 
@@ -389,3 +393,36 @@ def _print_run(lab: Lab, r: LabResult) -> None:
     for figure in r.figures:
         console.print(f"figure: {escape(str(figure))}")
     console.print(f"({r.seconds:.1f} s)")
+
+
+# ----- nablab playground ------------------------------------------------------------------------
+def _add_playground(commands) -> None:
+    play = commands.add_parser("playground", help="the live playground page in the browser")
+    play.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    play.add_argument("--port", type=_positive, default=8765, help="port (default 8765)")
+    play.add_argument("--no-browser", dest="browser", action="store_false", help="do not open it")
+    for name, default in (("sessions", 8), ("layers", 6), ("neurons", 8), ("points", 1000)):
+        play.add_argument(
+            f"--max-{name}", type=_positive, default=default, help=f"limit ({default})"
+        )
+    play.set_defaults(command=_cmd_playground)
+
+
+def _cmd_playground(args) -> int:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        print("nablab playground needs starlette and uvicorn: pip install 'nablab[playground]'",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    from .playground.server import serve
+    from .playground.spec import Limits
+
+    limits = Limits(max_sessions=args.max_sessions, max_layers=args.max_layers,
+                    max_neurons=args.max_neurons, max_points=args.max_points)  # fmt: skip
+    try:
+        serve(args.host, args.port, args.browser, limits)
+    except KeyboardInterrupt:
+        pass
+    return 0
