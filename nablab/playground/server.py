@@ -114,7 +114,11 @@ class _Handler:
             raise MessageError("message", "expected a JSON text message")
         cap = self.limits.max_upload_bytes + MESSAGE_OVERHEAD
         if len(text.encode()) > cap:
-            raise MessageError("message", f"at most {cap} bytes, got {len(text.encode())}")
+            upload = self.limits.max_upload_bytes
+            raise MessageError(
+                "message",
+                f"at most {cap} bytes (an upload at most {upload}), got {len(text.encode())}",
+            )
         try:
             message = json.loads(text)
         except json.JSONDecodeError as e:
