@@ -284,6 +284,7 @@ const boundaryImage = document.createElement("canvas");
 
 function onFrame(message) {
   frame = message;
+  Object.assign(window.pgStats, { step: message.step, train_loss: message.train_loss, test_loss: message.test_loss });
   $("epoch").textContent = message.epoch.toFixed(3);
   $("steps").textContent = message.step;
   $("train-loss").textContent = formatLoss(message.train_loss);
