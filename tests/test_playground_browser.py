@@ -199,6 +199,7 @@ def test_bad_upload_shows_its_error(page, tmp_path):
         "document.getElementById('error-text').textContent.includes('the limit is')"
     )
     good = tmp_path / "good.csv"
-    good.write_text("".join(f"{i / 40 - 0.5},{(i * 7 % 40) / 40 - 0.5},{i % 2}\n" for i in range(40)))
+    rows = (f"{i / 40 - 0.5},{(i * 7 % 40) / 40 - 0.5},{i % 2}\n" for i in range(40))
+    good.write_text("".join(rows))
     page.set_input_files("#upload", str(good))
     page.wait_for_function("location.search.includes('dataset=csv')", timeout=10000)
