@@ -17,7 +17,7 @@ let playing = false, pending = 0, query = new URLSearchParams(location.search);
 let curves = { step: [], train: [], test: [], grads: {} };
 let findingsSeen = new Map();  // "kind|layer" → the finding, kept after it stops firing
 let fpsCount = 0, fpsTime = performance.now();
-window.pgStats = { frames: 0, fps: 0 };
+window.pgStats = { frames: 0, fps: 0 };  // frames drawn, drawn per second (tests read it)
 
 // ----- connection ----------------------------------------------------------------------
 function connect() {
@@ -51,8 +51,10 @@ function receive(message) {
   }
 }
 
+// While playing, the next chunk is asked for as soon as a frame arrives, so the server trains
+// while the page draws; drawing happens once per animation frame, with the latest frame.
 function schedule() {
-  if (playing && pending === 0) requestAnimationFrame(() => { if (playing && pending === 0) send({ type: "train" }); });
+  if (playing && pending === 0) send({ type: "train" });
 }
 
 function setPlaying(on) {
@@ -169,6 +171,7 @@ function fillPresets() {
 // ----- layout: the network drawing ---------------------------------------------------------------
 function onLayout(message) {
   layout = message;
+  frame = null;
   query = new URLSearchParams(message.query);
   window.history.replaceState(null, "", `?${message.query}`);
   curves = { step: [], train: [], test: [], grads: {} };
@@ -285,15 +288,20 @@ const boundaryImage = document.createElement("canvas");
 function onFrame(message) {
   frame = message;
   Object.assign(window.pgStats, { step: message.step, train_loss: message.train_loss, test_loss: message.test_loss });
-  $("epoch").textContent = message.epoch.toFixed(3);
-  $("steps").textContent = message.step;
-  $("train-loss").textContent = formatLoss(message.train_loss);
-  $("test-loss").textContent = formatLoss(message.test_loss);
   if (!curves.step.length || message.step > curves.step[curves.step.length - 1]) {
     curves.step.push(message.step); curves.train.push(message.train_loss); curves.test.push(message.test_loss);
     for (const [name, value] of Object.entries(message.grad_norms)) (curves.grads[name] ||= []).push([message.step, value]);
     if (curves.step.length > 2000) thinHistory();
   }
+  if (!drawPending) { drawPending = true; requestAnimationFrame(draw); }
+}
+
+let drawPending = false;
+
+function draw() {
+  drawPending = false;
+  const message = frame;
+  if (!message) return;
   paintOutput(message.output);
   drawBoundary();
   message.neurons.forEach((layer, l) => layer.forEach((bytes, r) => {
@@ -304,6 +312,10 @@ function onFrame(message) {
   drawLossChart();
   drawGradChart();
   renderFindings(message.findings);
+  $("epoch").textContent = message.epoch.toFixed(3);
+  $("steps").textContent = message.step;
+  $("train-loss").textContent = formatLoss(message.train_loss);
+  $("test-loss").textContent = formatLoss(message.test_loss);
   countFrame();
 }
 
