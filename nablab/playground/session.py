@@ -158,16 +158,20 @@ class Session:
         }
 
     def _encode_output(self, output: np.ndarray) -> dict:
+        """The output on the grid in [0, 1]: (v + 1)/2 for regression, σ(z) for 2 classes
+        ("value"), softmax's class and its probability for more ("class", "confidence");
+        "units": each output unit's [0, 1] value on the coarse grid, for the drawing."""
         output = output.astype(np.float64)
-        if self.classes == 1:
-            return {"value": _b64(np.clip((output[:, 0] + 1) / 2, 0, 1))}
-        if self.classes == 2:
-            return {"value": _b64(1 / (1 + np.exp(-np.clip(output[:, 0], -50, 50))))}
+        if self.classes <= 2:
+            z = output[:, 0]
+            value = np.clip((z + 1) / 2, 0, 1) if self.classes == 1 else 1 / (1 + np.exp(-z))
+            return {"value": _b64(value), "units": [_b64(_coarse(value))]}
         shifted = np.exp(output - output.max(axis=1, keepdims=True))
         probabilities = shifted / shifted.sum(axis=1, keepdims=True)
         return {
             "class": base64.b64encode(probabilities.argmax(axis=1).astype(np.uint8)).decode(),
             "confidence": _b64(probabilities.max(axis=1)),
+            "units": [_b64(_coarse(p)) for p in probabilities.T],
         }
 
     def _findings(self) -> list[dict]:
@@ -201,11 +205,16 @@ def _b64(unit_values: np.ndarray) -> str:
     return base64.b64encode(np.round(clean * 255).astype(np.uint8).tobytes()).decode()
 
 
-def _signed(values: np.ndarray) -> np.ndarray:
-    """A unit's outputs scaled by their largest magnitude into [0, 1] (0.5 is zero)."""
-    values = values.astype(np.float64)
+def _coarse(values: np.ndarray) -> np.ndarray:
+    """Values on the grid × grid square, every NEURON_STRIDE-th row and column."""
     side = int(round(math.sqrt(values.size)))
-    values = values.reshape(side, side)[::NEURON_STRIDE, ::NEURON_STRIDE].ravel()
+    return values.reshape(side, side)[::NEURON_STRIDE, ::NEURON_STRIDE].ravel()
+
+
+def _signed(values: np.ndarray) -> np.ndarray:
+    """A unit's outputs on the coarse grid scaled by their largest magnitude into [0, 1]
+    (0.5 is zero)."""
+    values = _coarse(values.astype(np.float64))
     scale = np.abs(values).max()
     return 0.5 + 0.5 * values / scale if scale > 0 and math.isfinite(scale) else values * 0 + 0.5
 

@@ -172,6 +172,8 @@ function fillPresets() {
 function onLayout(message) {
   layout = message;
   frame = null;
+  linkPaths = [];
+  findingsShape = "";
   query = new URLSearchParams(message.query);
   window.history.replaceState(null, "", `?${message.query}`);
   curves = { step: [], train: [], test: [], grads: {} };
@@ -352,8 +354,15 @@ function paintOutput(output) {
     }
   }
   ctx.putImageData(image, 0, 0);
-  const out = $(`out-0`);
-  if (out) out.querySelector("canvas").getContext("2d").drawImage(boundaryImage, 0, 0, layout.neuron_grid, layout.neuron_grid);
+  output.units.forEach((bytes, unit) => {
+    const node = $(`out-${unit}`);
+    if (!node) return;
+    const canvas = node.querySelector("canvas"), values = decode(bytes);
+    if (k <= 2) return paintDiverging(canvas, values);
+    const unitCtx = canvas.getContext("2d"), unitImage = unitCtx.createImageData(canvas.width, canvas.height);
+    values.forEach((b, i) => unitImage.data.set([...mix(WHITE, COLORS[unit % COLORS.length], b / 255), 255], 4 * i));
+    unitCtx.putImageData(unitImage, 0, 0);
+  });
 }
 
 function drawBoundary() {
@@ -369,7 +378,7 @@ function drawBoundary() {
       ctx.arc(toPixel(x1), size - toPixel(x2), 3, 0, 2 * Math.PI);
       ctx.fillStyle = `rgb(${color.map(Math.round).join(",")})`;
       ctx.fill();
-      ctx.lineWidth = 1; ctx.strokeStyle = test ? "#000" : "#fff";
+      ctx.lineWidth = 1; ctx.strokeStyle = test ? "#000" : layout.classes === 1 ? "#888" : "#fff";
       ctx.stroke();
     }
   };
@@ -384,24 +393,36 @@ function columnNodes(c) {
   return [...Array(layout.layers[c]).keys()];
 }
 
-function drawLinks(weights) {
+let linkPaths = [];  // one SVG path per weight, built once per layout, restyled per frame
+
+function buildLinks(weights) {
   const svg = $("links"), net = $("net");
   svg.setAttribute("width", net.style.width); svg.setAttribute("height", net.style.height);
-  let maxAbs = 0;
-  weights.forEach((layer) => layer.w.forEach((row) => row.forEach((w) => { maxAbs = Math.max(maxAbs, Math.abs(w)); })));
   const parts = [];
   weights.forEach((layer, l) => {
     const from = columnNodes(l), to = columnNodes(l + 1);
-    layer.w.forEach((row, j) => row.forEach((w, i) => {
-      const a = nodePosition(l, from[i]), b = nodePosition(l + 1, to[j]);
-      const width = 0.5 + 5 * Math.abs(w) / (maxAbs || 1);
-      const color = w >= 0 ? "rgb(8,119,189)" : "rgb(245,147,34)";
-      const d = `M${a.x + NODE},${a.y + NODE / 2} C${a.x + NODE + 40},${a.y + NODE / 2} ${b.x - 40},${b.y + NODE / 2} ${b.x},${b.y + NODE / 2}`;
-      parts.push(`<path class="link" d="${d}" stroke="${color}" stroke-width="${width.toFixed(2)}" data-layer="${layer.name}" data-row="${j}" data-column="${i}" data-weight="${w}"><title>${layer.name}[${j}, ${i}] = ${w}</title></path>`);
+    layer.w.forEach((row, j) => row.forEach((_, i) => {
+      const a = nodePosition(l, from[i]), b = nodePosition(l + 1, to[j]), y0 = a.y + NODE / 2, y1 = b.y + NODE / 2;
+      const d = `M${a.x + NODE},${y0} C${a.x + NODE + 40},${y0} ${b.x - 40},${y1} ${b.x},${y1}`;
+      parts.push(`<path class="link" d="${d}" data-layer="${layer.name}" data-row="${j}" data-column="${i}"><title></title></path>`);
     }));
   });
   svg.innerHTML = parts.join("");
-  svg.querySelectorAll(".link").forEach((path) => { path.onclick = (event) => openWeightEditor(path, event); });
+  linkPaths = [...svg.querySelectorAll(".link")];
+  linkPaths.forEach((path) => { path.onclick = (event) => openWeightEditor(path, event); });
+}
+
+function drawLinks(weights) {
+  const flat = weights.flatMap((layer) => layer.w.flat());
+  if (linkPaths.length !== flat.length) buildLinks(weights);
+  const maxAbs = Math.max(...flat.map(Math.abs)) || 1;
+  flat.forEach((w, k) => {
+    const path = linkPaths[k];
+    path.setAttribute("stroke", w >= 0 ? "rgb(8,119,189)" : "rgb(245,147,34)");
+    path.setAttribute("stroke-width", (0.5 + (5 * Math.abs(w)) / maxAbs).toFixed(2));
+    path.dataset.weight = w;
+    path.firstChild.textContent = `${path.dataset.layer}.weight[${path.dataset.row}, ${path.dataset.column}] = ${w}`;
+  });
 }
 
 let editing = null;
@@ -445,10 +466,12 @@ function drawGradChart() {
   const canvas = $("grad-chart"), ctx = canvas.getContext("2d"), w = canvas.width, h = canvas.height;
   ctx.clearRect(0, 0, w, h);
   const names = Object.keys(curves.grads);
-  const all = names.flatMap((n) => curves.grads[n].map((p) => p[1])).filter((v) => v > 0 && Number.isFinite(v));
-  $("grad-legend").innerHTML = names.map((n, i) => `<span style="color:${LAYER_COLORS[i % LAYER_COLORS.length]}">■ ${n}</span>`).join(" ");
-  if (!all.length) return;
-  const lo = Math.floor(Math.log10(Math.min(...all))), hi = Math.ceil(Math.log10(Math.max(...all))) + (all.length ? 0 : 1);
+  const legend = names.map((n, i) => `<span style="color:${LAYER_COLORS[i % LAYER_COLORS.length]}">■ ${n}</span>`).join(" ");
+  if ($("grad-legend").innerHTML !== legend) $("grad-legend").innerHTML = legend;
+  let smallest = Infinity, largest = 0;
+  for (const n of names) for (const [, v] of curves.grads[n]) if (v > 0 && Number.isFinite(v)) { smallest = Math.min(smallest, v); largest = Math.max(largest, v); }
+  if (!largest) { ctx.fillStyle = "#999"; ctx.font = "11px sans-serif"; ctx.fillText(names.length ? "every ‖∇W‖ is 0" : "", 4, h / 2); return; }
+  const lo = Math.floor(Math.log10(smallest)), hi = Math.ceil(Math.log10(largest));
   const span = Math.max(hi - lo, 1), last = curves.step[curves.step.length - 1] || 1;
   names.forEach((name, i) => {
     ctx.beginPath(); ctx.strokeStyle = LAYER_COLORS[i % LAYER_COLORS.length]; ctx.lineWidth = 1.3;
@@ -471,10 +494,18 @@ function layerColumn(name) {
   return m ? Number(m[2]) : null;
 }
 
+let findingsShape = "";  // what the list and the marks show; rebuilt only when it changes
+
 function renderFindings(current) {
   const active = new Set();
   for (const f of current) { const key = `${f.kind}|${f.layer}`; active.add(key); findingsSeen.set(key, f); }
+  const shape = JSON.stringify([...findingsSeen.keys(), ...active, ...current.map((f) => f.units)]);
   const list = $("findings");
+  if (shape === findingsShape) {  // the same findings: only their numbers move
+    [...findingsSeen.values()].forEach((f, i) => { list.children[i].querySelector(".message").textContent = f.message; });
+    return;
+  }
+  findingsShape = shape;
   list.innerHTML = "";
   document.querySelectorAll(".node.dead, .node.flagged, .column-head.flagged").forEach((n) => n.classList.remove("dead", "flagged"));
   document.querySelectorAll(".column-head .mark").forEach((n) => n.remove());
