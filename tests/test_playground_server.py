@@ -92,7 +92,8 @@ def test_multi_class_softmax_output(client):
     with client.websocket_connect("/ws") as ws:
         layout, frame = start(ws, "dataset=spiral&classes=3&hidden=8&act=relu&points=300")
         assert layout["classes"] == 3 and layout["layers"][-1] == 3
-        assert set(frame["output"]) == {"class", "confidence"}
+        assert set(frame["output"]) == {"class", "confidence", "units"}
+        assert len(frame["output"]["units"]) == 3  # one probability heatmap per class
 
 
 def test_same_query_same_run_and_url_round_trip():
