@@ -202,6 +202,12 @@ def test_bad_upload_shows_its_error(page, tmp_path):
     page.wait_for_selector("#error:not([hidden])", timeout=10000)
     assert "row 4: x1 and x2 must be numbers" in page.inner_text("#error-text")
     shot(page, "bad-upload")
+    page.fill("#wd", "0.7")
+    page.dispatch_event("#wd", "change")
+    page.wait_for_function(
+        "document.getElementById('error-text').textContent.includes('wd: expected a number')"
+    )
+    assert page.input_value("#wd") == "0.0"  # the control is back at the running value
     big = tmp_path / "big.csv"
     big.write_text("0.1,0.2,0\n" * 20000)
     page.set_input_files("#upload", str(big))
@@ -213,3 +219,26 @@ def test_bad_upload_shows_its_error(page, tmp_path):
     good.write_text("".join(rows))
     page.set_input_files("#upload", str(good))
     page.wait_for_function("location.search.includes('dataset=csv')", timeout=10000)
+
+
+def test_layers_neurons_features_and_a_weight_by_hand(page):
+    page.open("hidden=4,2&act=tanh&features=x1,x2")
+    page.click("#add-layer")
+    page.wait_for_selector("#h-3-1")
+    page.click("#head-1 button >> text=+")
+    page.wait_for_selector("#h-1-4")
+    page.click("#remove-layer")
+    page.wait_for_function("new URLSearchParams(location.search).get('hidden') === '5,2'")
+    page.click("#feature-x1sq")
+    page.wait_for_function("new URLSearchParams(location.search).get('features') === 'x1,x2,x1sq'")
+    assert page.locator("#links path").count() == 3 * 5 + 5 * 2 + 2
+    link = page.locator('#links path[data-layer="fc1"][data-row="0"][data-column="2"]')
+    link.dispatch_event("click")
+    page.wait_for_selector("#weight-editor:not([hidden])")
+    assert page.inner_text("#weight-label") == "fc1.weight[0, 2]"
+    page.fill("#weight-value", "1.5")
+    page.press("#weight-value", "Enter")
+    page.wait_for_function(
+        'document.querySelector(\'#links path[data-layer=fc1][data-row="0"][data-column="2"]\')'
+        ".dataset.weight === '1.5'"
+    )

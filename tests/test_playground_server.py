@@ -187,6 +187,18 @@ def test_malformed_messages_get_an_error_and_the_session_lives(client, text, fie
         assert ask(ws, {"type": "train"})["step"] == 10
 
 
+def test_a_diverging_run_streams_strict_json_and_goes_on(client):
+    with client.websocket_connect("/ws") as ws:
+        start(ws, "dataset=plane&lr=10&optimizer=momentum&init=constant&init_value=10")
+        for _ in range(5):
+            ws.send_json({"type": "train"})
+            text = ws.receive_text()
+            frame = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} sent"))
+        assert frame["type"] == "frame" and frame["train_loss"] is None
+        assert set(frame["grad_norms"].values()) == {None}
+        assert any(f["kind"] == "non-finite" for f in frame["findings"]), frame["findings"]
+
+
 def test_messages_before_config_are_refused(client):
     with client.websocket_connect("/ws") as ws:
         ws.receive_json()

@@ -82,7 +82,7 @@ async def _websocket(ws: WebSocket) -> None:
         while True:
             text = await ws.receive_text()
             for answer in handler.answer(text):
-                await ws.send_json(answer)
+                await ws.send_text(answer)
     except WebSocketDisconnect:
         pass
     finally:
@@ -98,7 +98,17 @@ class _Handler:
         self.session: Session | None = None
         self.points: np.ndarray | None = None  # the uploaded CSV rows
 
-    def answer(self, text: str) -> list[dict]:
+    def answer(self, text: str) -> list[str]:
+        """The JSON texts that answer one message (strict JSON: no NaN, which the page's
+        JSON.parse would refuse)."""
+        answers = self._answers(text)
+        try:
+            return [json.dumps(a, allow_nan=False) for a in answers]
+        except ValueError as e:
+            message = f"the server could not send its answer ({e})"
+            return [json.dumps({"type": "error", "field": "server", "message": message})]
+
+    def _answers(self, text: str) -> list[dict]:
         try:
             return self._dispatch(self._parse(text))
         except (MessageError, SpecError, SessionError) as e:
@@ -158,6 +168,10 @@ class _Handler:
 
     def _start(self, spec: Spec) -> list[dict]:
         points = self.points if spec.dataset == "csv" else None
+        if points is not None:  # the uploaded file decides the points and the classes
+            n, classes = len(points), int(points[:, 2].max()) + 1
+            spec = dataclasses.replace(spec, points=n, classes=classes, batch=min(spec.batch, n))
+            spec.validate(self.limits)
         self.session = Session(spec, self.limits, points)
         return [{"type": "layout", **self.session.layout()}, self.session.frame()]
 
@@ -170,12 +184,7 @@ class _Handler:
         X, y = parse_csv(text, self.limits.max_points, self.limits.max_classes)
         self.points = np.column_stack([X, y])
         base = self.session.spec if self.session else Spec()
-        classes = int(y.max()) + 1
-        spec = dataclasses.replace(
-            base, dataset="csv", classes=classes, points=len(y), batch=min(base.batch, len(y))
-        )
-        spec.validate(self.limits)
-        return self._start(spec)
+        return self._start(dataclasses.replace(base, dataset="csv"))
 
 
 def _field(message: dict, name: str, kind: type):

@@ -54,14 +54,20 @@ class Session:
 
     # ----- training ----------------------------------------------------------------------
     def train(self, steps: int) -> None:
+        """``steps`` calls of the script's train_step; a run that overflows goes on (its loss
+        shows as NaN/Inf and the Monitor names the op), so NumPy's warnings are silenced."""
         train_step = self.ns["train_step"]
-        for _ in range(steps):
-            train_step()
-            self.steps += 1
-        self.grad_norms = {
-            name: float(np.linalg.norm(m.weight.grad.data)) if m.weight.grad is not None else 0.0
-            for name, m in self.linears
-        }
+        with np.errstate(all="ignore"):
+            for _ in range(steps):
+                train_step()
+                self.steps += 1
+            norms = {
+                name: float(np.linalg.norm(m.weight.grad.data))
+                if m.weight.grad is not None
+                else 0.0
+                for name, m in self.linears
+            }
+        self.grad_norms = {name: v if math.isfinite(v) else None for name, v in norms.items()}
 
     def set_weight(self, layer, row, column, value) -> None:
         """Set one link's weight by hand; the export replays it before the same step."""
@@ -137,6 +143,10 @@ class Session:
         }
 
     def frame(self) -> dict:
+        with np.errstate(all="ignore"):
+            return self._frame()
+
+    def _frame(self) -> dict:
         self.model.eval()
         output, hidden = self._forward(self._grid_inputs)
         n_train = len(self.ns["X_train"])
@@ -148,7 +158,13 @@ class Session:
             "train_loss": self._loss(self.ns["inputs_train"], self.ns["targets_train"]),
             "test_loss": self._loss(self.ns["inputs_test"], self.ns["targets_test"]),
             "output": self._encode_output(output),
-            "neurons": [[_b64(_signed(h[:, j])) for j in range(h.shape[1])] for h in hidden],
+            "neurons": [
+                [
+                    _b64(_signed(h[:, j], 0.5 if act == "sigmoid" else 0.0))
+                    for j in range(h.shape[1])
+                ]
+                for h, act in zip(hidden, self.spec.act)
+            ],
             "weights": [
                 {"name": name, "w": _rounded(m.weight.data), "b": _rounded(m.bias.data)}
                 for name, m in self.linears
@@ -211,10 +227,10 @@ def _coarse(values: np.ndarray) -> np.ndarray:
     return values.reshape(side, side)[::NEURON_STRIDE, ::NEURON_STRIDE].ravel()
 
 
-def _signed(values: np.ndarray) -> np.ndarray:
-    """A unit's outputs on the coarse grid scaled by their largest magnitude into [0, 1]
-    (0.5 is zero)."""
-    values = _coarse(values.astype(np.float64))
+def _signed(values: np.ndarray, centre: float) -> np.ndarray:
+    """A unit's outputs on the coarse grid, less the activation's value at 0 (σ(0) = ½, else 0),
+    scaled by the largest magnitude into [0, 1]: 0.5 (white) is that value."""
+    values = _coarse(values.astype(np.float64)) - centre
     scale = np.abs(values).max()
     return 0.5 + 0.5 * values / scale if scale > 0 and math.isfinite(scale) else values * 0 + 0.5
 

@@ -46,6 +46,7 @@ function receive(message) {
   } else if (message.type === "error") {
     if (message.field !== "session") pending = Math.max(0, pending - 1);
     showError(message.message);
+    if (layout) { query = new URLSearchParams(layout.query); fillControls(); }  // back to the running state
     if (message.field === "session") setPlaying(false);
     schedule();
   }
@@ -198,7 +199,7 @@ function buildNetwork() {
   // inputs: every feature, the unused ones dimmed (click to toggle)
   ALL_FEATURES.forEach((name, row) => {
     const used = layout.features.indexOf(name);
-    const node = makeNode(0, row, used >= 0 ? `in-${used}` : null);
+    const node = makeNode(0, row, `feature-${name}`);
     node.classList.add("input");
     if (used < 0) node.classList.add("off");
     node.title = `${FEATURE_LABELS[name]}: click to ${used >= 0 ? "remove" : "add"}`;
