@@ -338,6 +338,8 @@ def test_presets_are_valid_and_show_their_finding(name):
         assert expected in kinds, kinds
     if name == "dead-relu":
         assert kinds["dead-units"]["units"] == [0, 1, 2]
+    if name == "vanishing-mlp":
+        assert kinds["vanishing-gradients"]["layers"][0] == "fc1"
 
 
 def test_cli_refuses_without_starlette_and_warns_on_public_host(monkeypatch, capsys):

@@ -191,21 +191,18 @@ class Session:
         }
 
     def _findings(self) -> list[dict]:
+        """The Monitor's findings now, each with the step it first fired in this session and
+        the layers it names (its evidence's "layers" where it lists them, else its layer)."""
         found = []
         for f in self.monitor.findings():
             first = self.first_seen.setdefault((f.kind, f.layer), self.steps)
+            listed = f.evidence.get("layers")
+            layers = listed if isinstance(listed, list) else f.layer.split(", ")
             found.append(
-                {
-                    "kind": f.kind,
-                    "layer": f.layer,
-                    "units": [int(u) for u in f.units],
-                    "message": f.message,
-                    "severity": f.severity,
-                    "cause": f.cause,
-                    "fix": f.fix,
-                    "first_step": first,
-                }  # fmt: skip
-            )
+                {"kind": f.kind, "layer": f.layer, "layers": [str(n) for n in layers],
+                 "units": [int(u) for u in f.units], "message": f.message,
+                 "severity": f.severity, "cause": f.cause, "fix": f.fix, "first_step": first}
+            )  # fmt: skip
         return found
 
 

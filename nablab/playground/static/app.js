@@ -47,6 +47,7 @@ function receive(message) {
     if (message.field !== "session") pending = Math.max(0, pending - 1);
     showError(message.message);
     if (layout) { query = new URLSearchParams(layout.query); fillControls(); }  // back to the running state
+    else if (message.field !== "session") { query = new URLSearchParams(); configure(); }  // a bad link: the defaults
     if (message.field === "session") setPlaying(false);
     schedule();
   }
@@ -526,7 +527,7 @@ function renderFindings(current) {
 }
 
 function markDrawing(f) {
-  const names = f.layer === "(every layer)" ? layout.layers.slice(1).map((_, i) => (i === layout.layers.length - 2 ? "out" : `fc${i + 1}`)) : f.layer.split(", ");
+  const names = f.layer === "(every layer)" ? layout.layers.slice(1).map((_, i) => (i === layout.layers.length - 2 ? "out" : `fc${i + 1}`)) : f.layers;
   for (const name of names) {
     const column = layerColumn(name);
     if (column === null) continue;
