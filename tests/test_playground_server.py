@@ -1,10 +1,13 @@
 """The playground server through Starlette's test client: the session's life, every control's
 validation, the stream, the export (run in a subprocess), uploads, limits and disconnects."""
 
+import gc
 import json
 import os
 import subprocess
 import sys
+import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -309,18 +312,37 @@ def test_session_cap(client, app):
         assert len(app.state.sessions) == 2
 
 
-def test_disconnect_mid_training_frees_the_session(client, app):
+def _wait_until(condition, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_disconnect_mid_training_frees_the_session_and_its_model(client, app, monkeypatch):
+    from nablab.autograd import tensor as tensor_module
+    from nablab.playground import server
+
+    listeners = len(tensor_module.accumulate_listeners)
+    models = []
+    made = server.Session
+
+    def recording(*args, **kwargs):
+        session = made(*args, **kwargs)
+        models.append(weakref.ref(session.model))
+        return session
+
+    monkeypatch.setattr(server, "Session", recording)
     with client.websocket_connect("/ws") as ws:
         start(ws)
+        ask(ws, {"type": "config", "query": "hidden=3"})  # a new model replaces the first
+        ws.receive_json()
         ws.send_json({"type": "train"})
         ws.send_json({"type": "train"})  # left unread: the client goes away mid-training
-    for _ in range(100):
-        if not app.state.sessions:
-            break
-        import time
-
-        time.sleep(0.02)
-    assert not app.state.sessions
+    assert _wait_until(lambda: not app.state.sessions)
+    gc.collect()
+    assert len(models) == 2 and all(ref() is None for ref in models)  # both models freed
+    assert len(tensor_module.accumulate_listeners) == listeners  # no Monitor left listening
     with client.websocket_connect("/ws") as ws:  # the freed slot can be used again
         start(ws)
 

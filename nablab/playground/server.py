@@ -86,7 +86,7 @@ async def _websocket(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        handler.session = None  # the model goes with the connection
+        handler.close()  # the model goes with the connection
         state.sessions.discard(ws)
 
 
@@ -161,6 +161,11 @@ class _Handler:
         known = "config, reset, train, step, set_weight, export, upload"
         raise MessageError("type", f"expected one of {known}, got {kind!r}")
 
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+        self.session = None
+
     def _require_session(self) -> Session:
         if self.session is None:
             raise MessageError("type", 'no model yet: send {"type": "config"} first')
@@ -172,7 +177,9 @@ class _Handler:
             n, classes = len(points), int(points[:, 2].max()) + 1
             spec = dataclasses.replace(spec, points=n, classes=classes, batch=min(spec.batch, n))
             spec.validate(self.limits)
-        self.session = Session(spec, self.limits, points)
+        session = Session(spec, self.limits, points)  # a bad spec leaves the old one running
+        self.close()
+        self.session = session
         return [{"type": "layout", **self.session.layout()}, self.session.frame()]
 
     def _upload(self, text: str) -> list[dict]:

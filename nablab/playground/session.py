@@ -46,6 +46,10 @@ class Session:
         self.ns = namespace
         self.model, self.monitor = namespace["model"], namespace["monitor"]
         self.linears = [(n, m) for n, m in self.model.named_modules() if isinstance(m, nn.Linear)]
+        self.outputs = self.classes if self.classes > 2 else 1
+        self._drawn = {  # the module whose output is hidden layer i's picture
+            f"fc{i}" if act == "linear" else f"act{i}" for i, act in enumerate(spec.act, start=1)
+        }
         self.steps = 0
         self.edits: list[tuple] = []
         self.first_seen: dict[tuple, int] = {}  # (kind, layer): the step a finding first fired
@@ -92,6 +96,11 @@ class Session:
     def script(self) -> str:
         return export.script(self.spec, self.points, self.steps, self.edits)
 
+    def close(self) -> None:
+        """Remove the Monitor's hooks and its listener on nablab's backward, which would
+        otherwise keep the model alive after the page has gone."""
+        self.monitor.detach()
+
     # ----- what the page draws ---------------------------------------------------------------
     def _grid(self):
         X = np.concatenate([self.ns["X_train"], self.ns["X_test"]])
@@ -107,12 +116,9 @@ class Session:
         with nl.no_grad():
             for name, module in self.model.named_children():
                 x = module.forward(x)
-                if name.startswith("act") or (name.startswith("fc") and not self._has_act(name)):
+                if name in self._drawn:
                     hidden.append(x.data)
         return x.data, hidden
-
-    def _has_act(self, fc_name: str) -> bool:
-        return f"act{fc_name[2:]}" in dict(self.model.named_children())
 
     def _loss(self, inputs, targets) -> float | None:
         output, _ = self._forward(inputs)
@@ -133,11 +139,7 @@ class Session:
             "grid": self.limits.grid,
             "neuron_grid": len(range(0, self.limits.grid, NEURON_STRIDE)),
             "features": list(self.spec.features),
-            "layers": [
-                len(self.spec.features),
-                *self.spec.hidden,
-                max(self.classes - 1, 1) if self.classes <= 2 else self.classes,
-            ],  # fmt: skip
+            "layers": [len(self.spec.features), *self.spec.hidden, self.outputs],
             "train": rows(self.ns["X_train"], self.ns["y_train"]),
             "test": rows(self.ns["X_test"], self.ns["y_test"]),
         }
