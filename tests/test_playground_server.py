@@ -301,6 +301,27 @@ def test_bad_upload_is_refused_with_a_message(client, text, message):
         assert ask(ws, {"type": "step"})["step"] == 1
 
 
+def test_binary_frames_are_refused_and_the_session_lives(client):
+    with client.websocket_connect("/ws") as ws:
+        start(ws)
+        ws.send_bytes(b"\x00\x01")
+        error = ws.receive_json()
+        assert error["field"] == "message" and "expected a JSON text message" in error["message"]
+        assert ask(ws, {"type": "step"})["step"] == 1
+
+
+def test_pages_of_other_sites_are_refused(client, app):
+    with client.websocket_connect("/ws", headers={"origin": "http://evil.example"}) as ws:
+        refused = ws.receive_json()
+        assert (
+            refused["field"] == "session"
+            and "http://evil.example may not use" in refused["message"]
+        )
+    with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
+        start(ws)  # the playground's own page
+    assert not app.state.sessions
+
+
 def test_session_cap(client, app):
     with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
         start(a), start(b)

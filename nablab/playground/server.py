@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 from starlette.applications import Starlette
@@ -66,28 +67,41 @@ async def _websocket(ws: WebSocket) -> None:
     state = ws.app.state
     limits: Limits = state.limits
     await ws.accept()
-    if len(state.sessions) >= limits.max_sessions:
-        await ws.send_json(
-            {"type": "error", "field": "session",
-             "message": f"the server already has {limits.max_sessions} sessions open (the "
-                        "limit); close another tab or try again later"}
-        )  # fmt: skip
+    refusal = _refusal(ws, limits, len(state.sessions))
+    if refusal:
+        await ws.send_json({"type": "error", "field": "session", "message": refusal})
         await ws.close(code=SESSIONS_FULL)
         return
     state.sessions.add(ws)
     handler = _Handler(limits)
-    await ws.send_json({"type": "hello", "limits": dataclasses.asdict(limits),
-                        "presets": presets.PRESETS})  # fmt: skip
     try:
+        await ws.send_json({"type": "hello", "limits": dataclasses.asdict(limits),
+                            "presets": presets.PRESETS})  # fmt: skip
         while True:
-            text = await ws.receive_text()
-            for answer in handler.answer(text):
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            for answer in handler.answer(message.get("text")):
                 await ws.send_text(answer)
     except WebSocketDisconnect:
         pass
     finally:
         handler.close()  # the model goes with the connection
         state.sessions.discard(ws)
+
+
+def _refusal(ws: WebSocket, limits: Limits, open_sessions: int) -> str | None:
+    """Why this websocket may not have a session: another site's page (a browser lets any page
+    open a websocket to 127.0.0.1), or the cap on sessions."""
+    origin = ws.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != ws.headers.get("host"):
+        return f"a page from {origin} may not use this playground; open it from its own address"
+    if open_sessions >= limits.max_sessions:
+        return (
+            f"the server already has {limits.max_sessions} sessions open (the limit); close "
+            "another tab or try again later"
+        )
+    return None
 
 
 class _Handler:
