@@ -124,13 +124,16 @@ def test_play_on_circle_lowers_the_test_loss(page):
     page.wait_for_timeout(2000)
     now, seconds = stats(page), time.monotonic() - start
     fps = (now["frames"] - before["frames"]) / seconds
-    steps_per_frame = (now["step"] - before["step"]) / (now["frames"] - before["frames"])
+    drawn = now["frames"] - before["frames"]
+    steps_per_frame = (now["step"] - before["step"]) / drawn
     page.wait_for_function("window.pgStats.step >= 800", timeout=60000)
     page.click("#play")
     page.wait_for_timeout(150)
     after = stats(page)
     assert after["test_loss"] < 0.5 * first, (first, after)
-    assert steps_per_frame >= 10  # each drawn frame shows at least one chunk of 10 steps
+    # each drawn frame shows at least one chunk of 10 steps (one chunk received before the
+    # window may be drawn in it)
+    assert steps_per_frame >= 10 * (drawn - 1) / drawn
     assert float(page.inner_text("#epoch")) > 0 and int(page.inner_text("#steps")) >= 800
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "browser_fps.json").write_text(

@@ -459,7 +459,10 @@ function drawLossChart() {
     ctx.stroke();
   };
   line(curves.train, "#999"); line(curves.test, "#111");
-  ctx.fillStyle = "#666"; ctx.font = "10px sans-serif"; ctx.fillText(`${top.toPrecision(2)}`, 2, 10);
+  ctx.font = "10px sans-serif";
+  ctx.fillStyle = "#666"; ctx.fillText(`${top.toPrecision(2)}`, 2, 10);
+  ctx.fillStyle = "#999"; ctx.fillText("train", w - 62, 10);
+  ctx.fillStyle = "#111"; ctx.fillText("test", w - 28, 10);
 }
 
 const LAYER_COLORS = ["#0877bd", "#f59322", "#3ca050", "#8c50b4", "#d2323c", "#444", "#999"];
