@@ -2,6 +2,7 @@
 validation, the stream, the export (run in a subprocess), uploads, limits and disconnects."""
 
 import gc
+import importlib.util
 import json
 import os
 import subprocess
@@ -257,6 +258,21 @@ def test_export_reproduces_the_loss_to_1e6(client, tmp_path, query):
     assert abs(train - frame["train_loss"]) < 1e-6
     assert abs(test - frame["test_loss"]) < 1e-6
     assert "Monitor:" in out
+    assert_clean_python(export["script"], tmp_path)
+
+
+def assert_clean_python(text, tmp_path):
+    """A script a student can read: ruff-formatted and lint-clean (at the project's 100)."""
+    if importlib.util.find_spec("ruff") is None:
+        return
+    path = tmp_path / "formatted.py"
+    path.write_text(text)
+    for command in (["format", "--check"], ["check"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "--line-length", "100", str(path)],
+            capture_output=True, text=True, cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 GOOD_CSV = "x1,x2,label\n" + "\n".join(
@@ -275,6 +291,7 @@ def test_upload_good_csv_trains_and_exports(client, tmp_path):
         export = ask(ws, {"type": "export"})
     train, _, _ = run_script(export["script"], tmp_path)
     assert abs(train - frame["train_loss"]) < 1e-6
+    assert_clean_python(export["script"], tmp_path)
 
 
 BAD_CSV = [

@@ -46,7 +46,7 @@ def script(spec: Spec, points: np.ndarray | None = None, steps: int = 0, edits=(
         _training(spec, classes),
         _main(edits),
     ]
-    return "\n\n".join(parts) + "\n"
+    return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
 def _header(spec: Spec, steps: int, classes: int) -> str:
@@ -56,28 +56,44 @@ hidden layers {list(spec.hidden)}, {spec.optimizer} at lr {spec.lr!r}, {steps} t
 
 Run `python this_file.py`: it trains for STEPS steps and prints the train and test loss, which
 match the playground's after the same number of steps, then the Monitor's report.
-Playground state: ?{spec.to_query()}
+Playground state (the page's URL query):
+    {_wrapped(spec.to_query())}
 """
 
 from collections import OrderedDict
 
-import numpy as np
-
 import nablab as nl
-from nablab import data, nn, optim
+import numpy as np
+from nablab import {"data, " if _uses_data(spec) else ""}nn, optim
 from nablab.data import DataLoader, TensorDataset
 from nablab.diagnostics import Monitor
 
 SEED = {spec.seed}
 STEPS = {steps}
-FEATURES = {list(spec.features)!r}'''
+FEATURES = [{", ".join(f'"{name}"' for name in spec.features)}]'''
+
+
+def _uses_data(spec: Spec) -> bool:
+    """Whether the data set's generator calls nablab.data (circles, moons, spirals)."""
+    generator = datasets.GENERATORS.get(spec.dataset)
+    return generator is not None and "data." in inspect.getsource(generator)
+
+
+def _wrapped(query: str, width: int = 88) -> str:
+    """The query cut after an & into lines of at most ``width`` characters."""
+    lines = [""]
+    for pair in query.split("&"):
+        if lines[-1] and len(lines[-1]) + len(pair) + 1 > width:
+            lines.append("")
+        lines[-1] += ("&" if lines[-1] else "") + pair
+    return "&\n    ".join(lines)
 
 
 def _data(spec: Spec, points: np.ndarray | None) -> str:
     if spec.dataset == "csv":
-        rows = ",\n    ".join(f"[{x1!r}, {x2!r}, {int(c)}]" for x1, x2, c in points.tolist())
+        rows = "".join(f"        [{x1!r}, {x2!r}, {int(c)}],\n" for x1, x2, c in points.tolist())
         make = (
-            f"POINTS = np.array([\n    {rows},\n])  # the uploaded CSV: x1, x2, label\n"
+            f"# the uploaded CSV: x1, x2, label\nPOINTS = np.array(\n    [\n{rows}    ]\n)\n"
             "X, y = POINTS[:, :2], POINTS[:, 2].astype(np.int64)"
         )
     else:
@@ -124,7 +140,7 @@ def _model(spec: Spec, classes: int) -> str:
     listing = "".join(f"    {layer},\n" for layer in layers)
     return (
         f"rng = np.random.default_rng(SEED)  # the model's draws: init, then dropout masks\n"
-        f"model = nn.Sequential(OrderedDict([\n{listing}]))\n" + _init(spec)
+        f"layers = [\n{listing}]\nmodel = nn.Sequential(OrderedDict(layers))\n" + _init(spec)
     )
 
 
@@ -158,24 +174,24 @@ def _init(spec: Spec) -> str:
 
 def _training(spec: Spec, classes: int) -> str:
     loss = {1: "nn.MSELoss()", 2: "nn.BCEWithLogitsLoss()"}.get(classes, "nn.CrossEntropyLoss()")
-    decay = f", weight_decay={spec.wd!r}, decoupled=True" if spec.wd else ""
-    optimizer = {
-        "sgd": f"optim.SGD(model.parameters(), lr={spec.lr!r}{decay})",
-        "momentum": f"optim.SGD(model.parameters(), lr={spec.lr!r}, momentum=0.9{decay})",
-        "adam": (
-            f"optim.AdamW(model.parameters(), lr={spec.lr!r}, weight_decay={spec.wd!r} / "
-            f"{spec.lr!r})  # decoupled: θ ← (1 − {spec.wd!r})θ − the Adam step"
-            if spec.wd
-            else f"optim.Adam(model.parameters(), lr={spec.lr!r})"
-        ),
-    }[spec.optimizer]
+    args = ["model.parameters()", f"lr={spec.lr!r}"]
+    name, note = {"sgd": "SGD", "momentum": "SGD", "adam": "Adam"}[spec.optimizer], ""
+    if spec.optimizer == "momentum":
+        args.append("momentum=0.9")
+    if spec.wd and spec.optimizer == "adam":  # AdamW decays by lr·λ: λ = β / lr gives (1 − β)
+        name, note = "AdamW", f"# decoupled weight decay: θ ← (1 − {spec.wd!r})θ − the Adam step\n"
+        args.append(f"weight_decay={spec.wd!r} / {spec.lr!r}")
+    elif spec.wd:
+        note = f"# decoupled weight decay: θ ← (1 − {spec.wd!r})θ − lr·g\n"
+        args += [f"weight_decay={spec.wd!r}", "decoupled=True"]
+    optimizer = note + _call("optimizer", f"optim.{name}", args)
     penalty = (
         f" + {spec.reg_rate!r} * nn.{spec.reg}_penalty(model)"
         if spec.reg != "none" and spec.reg_rate
         else ""
     )
     return f"""loss_fn = {loss}
-optimizer = {optimizer}
+{optimizer}
 loader = DataLoader(
     TensorDataset(inputs_train, targets_train),
     batch_size={spec.batch},
@@ -210,10 +226,19 @@ def evaluate(inputs, targets):
         return loss_fn(model(inputs), targets).item()"""
 
 
+def _call(target: str, function: str, args: list[str], width: int = 100) -> str:
+    """``target = function(args)`` on one line, or with the arguments on the next (as ruff
+    formats it)."""
+    line = f"{target} = {function}({', '.join(args)})"
+    if len(line) <= width:
+        return line
+    return f"{target} = {function}(\n    {', '.join(args)}\n)"
+
+
 def _main(edits) -> str:
     if edits:
         table = ",\n    ".join(
-            f"({step}, {layer!r}, {row}, {column}, {value!r})"
+            f'({step}, "{layer}", {row}, {column}, {value!r})'
             for step, layer, row, column, value in edits
         )
         replay = (
