@@ -258,3 +258,4 @@ def test_layers_neurons_features_and_a_weight_by_hand(page):
         'document.querySelector(\'#links path[data-layer=fc1][data-row="0"][data-column="2"]\')'
         ".dataset.weight === '1.5'"
     )
+    assert "edits=0%3Afc1%3A0%3A2%3A1.5" in page.url or "edits=0:fc1:0:2:1.5" in page.url

@@ -138,7 +138,22 @@ BAD_VALUES = [
     ("seed=1.5", "seed", "expected an integer"),
     ("spf=1000", "spf", "expected an integer from 1 to 100"),
     ("colour=red", "colour", "unknown setting; expected one of dataset"),
-    ("x" * 3000, "query", "at most 2000 characters"),
+    ("x" * 5000, "query", "at most 4000 characters"),
+    ("edits=1:fc1:0", "edits", "expected step:layer:row:column:value items joined by ';'"),
+    (
+        "edits=1:fc7:0:0:1.0",
+        "edits",
+        "edit 1 (1:fc7:0:0:1.0): layer: expected one of fc1, fc2, out",
+    ),
+    (
+        "edits=1:fc1:0:0:1.0;2:out:1:0:1.0",
+        "edits",
+        "edit 2 (2:out:1:0:1.0): row: expected an integer from 0 to 0, got 1",
+    ),
+    ("edits=1:fc1:0:5:1.0", "edits", "column: expected an integer from 0 to 1, got 5"),
+    ("edits=1:fc1:0:0:500.0", "edits", "value: expected a number within ±100.0, got 500.0"),
+    ("edits=-1:fc1:0:0:1.0", "edits", "step: expected an integer from 0 to 10000000"),
+    ("edits=" + ";".join(["1:fc1:0:0:1.0"] * 65), "edits", "at most 64 weights set by hand"),
     ("dataset=csv", "dataset", "csv needs an uploaded file"),
 ]
 
@@ -210,12 +225,54 @@ def test_messages_before_config_are_refused(client):
         assert error["type"] == "error" and "send {" in error["message"]
 
 
-def test_set_weight_changes_the_model_and_the_frame(client):
+def set_weight(ws, layer, row, column, value):
+    """Set a weight by hand: returns (the new query, the frame)."""
+    state = ask(ws, {"type": "set_weight", "layer": layer, "row": row, "column": column,
+                     "value": value})  # fmt: skip
+    assert state["type"] == "state", state
+    return state["query"], ws.receive_json()
+
+
+def test_set_weight_changes_the_model_the_frame_and_the_url(client):
     with client.websocket_connect("/ws") as ws:
         start(ws)
-        frame = ask(ws, {"type": "set_weight", "layer": "fc1", "row": 1, "column": 0,
-                         "value": 2.5})  # fmt: skip
+        ask(ws, {"type": "train"})
+        query, frame = set_weight(ws, "fc1", 1, 0, 2.5)
         assert frame["weights"][0]["w"][1][0] == 2.5
+        assert "edits=10:fc1:1:0:2.5" in query
+
+
+def test_a_link_with_weights_set_by_hand_reproduces_the_run(client):
+    with client.websocket_connect("/ws") as ws:
+        start(ws, "hidden=4,2&act=relu")
+        ask(ws, {"type": "train"})
+        set_weight(ws, "fc2", 1, 3, -1.5)
+        ask(ws, {"type": "train"})
+        query, _ = set_weight(ws, "out", 0, 0, 0.75)
+        for _ in range(3):
+            frame = ask(ws, {"type": "train"})
+        ws.send_json({"type": "reset"})  # the same state from step 0 replays both edits
+        ws.receive_json(), ws.receive_json()
+        for _ in range(5):
+            again = ask(ws, {"type": "train"})
+    assert "edits=10:fc2:1:3:-1.5;20:out:0:0:0.75" in query
+    with client.websocket_connect("/ws") as ws:  # the link, opened in another tab
+        start(ws, query)
+        for _ in range(5):
+            linked = ask(ws, {"type": "train"})
+    assert frame["step"] == again["step"] == linked["step"] == 50
+    assert frame["train_loss"] == again["train_loss"] == linked["train_loss"]
+    assert frame["weights"] == linked["weights"]
+
+
+def test_weight_shapes_match_the_model():
+    from nablab.playground.session import Session
+
+    for query in ("hidden=4,2", "hidden=", "dataset=spiral&classes=4&hidden=3&features=x1,sinx2",
+                  "dataset=bumps&hidden=5,5,5"):  # fmt: skip
+        session = Session(Spec.from_query(query))
+        shapes = {name: tuple(m.weight.shape) for name, m in session.linears}
+        assert shapes == session.spec.weight_shapes()
 
 
 def run_script(text, tmp_path):
@@ -250,7 +307,7 @@ def test_export_reproduces_the_loss_to_1e6(client, tmp_path, query):
         start(ws, query)
         for _ in range(7):
             ask(ws, {"type": "train"})
-        ask(ws, {"type": "set_weight", "layer": "fc1", "row": 0, "column": 1, "value": 0.7})
+        set_weight(ws, "fc1", 0, 1, 0.7)
         frame = ask(ws, {"type": "step"})
         export = ask(ws, {"type": "export"})
     assert export["type"] == "export" and export["steps"] == 71

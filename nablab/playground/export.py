@@ -35,16 +35,16 @@ def class_count(spec: Spec, points: np.ndarray | None = None) -> int:
     return spec.classes if spec.dataset in datasets.MULTI_CLASS else 2
 
 
-def script(spec: Spec, points: np.ndarray | None = None, steps: int = 0, edits=()) -> str:
-    """The script text. points: the uploaded CSV rows (x1, x2, label) when dataset is csv;
-    edits: (step, layer, row, column, value) weights set by hand, replayed at their step."""
+def script(spec: Spec, points: np.ndarray | None = None, steps: int = 0) -> str:
+    """The script text. points: the uploaded CSV rows (x1, x2, label) when dataset is csv.
+    The weights set by hand (spec.edits) are replayed before their step."""
     classes = class_count(spec, points)
     parts = [
         _header(spec, steps, classes),
         _data(spec, points),
         _model(spec, classes),
         _training(spec, classes),
-        _main(edits),
+        _main(spec.edits),
     ]
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 

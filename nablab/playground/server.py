@@ -13,7 +13,8 @@ Messages from the page:
     {"type": "set_weight", "layer": "fc1", "row": 0, "column": 1, "value": 0.5}
     {"type": "export"}                                              the plain nablab script
     {"type": "upload", "text": "x1,x2,label\\n..."}                 a CSV of labelled points
-Answers: "hello" (the limits), "layout" (after config/reset/upload), "frame", "export", "error".
+Answers: "hello" (the limits), "layout" (after config/reset/upload), "state" (the query after a
+weight set by hand), "frame", "export", "error".
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ class _Handler:
                 message.get("layer"), message.get("row"), message.get("column"),
                 message.get("value"),
             )  # fmt: skip
-            return [session.frame()]
+            return [{"type": "state", "query": session.spec.to_query()}, session.frame()]
         if kind == "export":
             return [{"type": "export", "steps": session.steps, "script": session.script()}]
         known = "config, reset, train, step, set_weight, export, upload"
@@ -205,7 +206,7 @@ class _Handler:
         X, y = parse_csv(text, self.limits.max_points, self.limits.max_classes)
         self.points = np.column_stack([X, y])
         base = self.session.spec if self.session else Spec()
-        return self._start(dataclasses.replace(base, dataset="csv"))
+        return self._start(dataclasses.replace(base, dataset="csv", edits=()))
 
 
 def _field(message: dict, name: str, kind: type):

@@ -12,6 +12,7 @@ forward hooks see only training batches.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 
 import numpy as np
@@ -20,9 +21,8 @@ import nablab as nl
 from nablab import nn
 
 from . import datasets, export
-from .spec import DEFAULT_LIMITS, Limits, Spec
+from .spec import DEFAULT_LIMITS, Limits, Spec, check_edit
 
-MAX_WEIGHT = 100.0  # |w| a link can be set to by hand
 NEURON_STRIDE = 2  # a hidden unit's heatmap samples every 2nd grid point
 
 
@@ -51,7 +51,6 @@ class Session:
             f"fc{i}" if act == "linear" else f"act{i}" for i, act in enumerate(spec.act, start=1)
         }
         self.steps = 0
-        self.edits: list[tuple] = []
         self.first_seen: dict[tuple, int] = {}  # (kind, layer): the step a finding first fired
         self.grad_norms: dict[str, float] = {}
         self._grid_inputs, self.extent = self._grid()
@@ -63,6 +62,7 @@ class Session:
         train_step = self.ns["train_step"]
         with np.errstate(all="ignore"):
             for _ in range(steps):
+                self._apply_edits(self.steps)
                 train_step()
                 self.steps += 1
             norms = {
@@ -74,27 +74,22 @@ class Session:
         self.grad_norms = {name: v if math.isfinite(v) else None for name, v in norms.items()}
 
     def set_weight(self, layer, row, column, value) -> None:
-        """Set one link's weight by hand; the export replays it before the same step."""
-        linear = dict(self.linears).get(layer) if isinstance(layer, str) else None
-        if linear is None:
-            names = ", ".join(n for n, _ in self.linears)
-            raise SessionError("layer", f"expected one of {names}, got {layer!r}")
-        rows, columns = linear.weight.shape
-        for name, index, size in (("row", row, rows), ("column", column, columns)):
-            if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < size:
-                raise SessionError(name, f"expected an integer from 0 to {size - 1}, got {index!r}")
-        if (
-            not isinstance(value, (int, float))
-            or isinstance(value, bool)
-            or not math.isfinite(value)
-            or abs(value) > MAX_WEIGHT
-        ):
-            raise SessionError("value", f"expected a number within ±{MAX_WEIGHT}, got {value!r}")
-        linear.weight.data[row, column] = value
-        self.edits.append((self.steps, layer, row, column, float(value)))
+        """Set one link's weight by hand before the next step. The edit joins the state (its
+        URL and the exported script replay it before the same step)."""
+        edit = (self.steps, layer, row, column, value)
+        check_edit(edit, self.spec.weight_shapes())
+        spec = dataclasses.replace(self.spec, edits=(*self.spec.edits, edit[:4] + (float(value),)))
+        spec.validate(self.limits)
+        self.spec = spec
+        self._apply_edits(self.steps)
+
+    def _apply_edits(self, step: int) -> None:
+        for when, layer, row, column, value in self.spec.edits:
+            if when == step:
+                getattr(self.model, layer).weight.data[row, column] = value
 
     def script(self) -> str:
-        return export.script(self.spec, self.points, self.steps, self.edits)
+        return export.script(self.spec, self.points, self.steps)
 
     def close(self) -> None:
         """Remove the Monitor's hooks and its listener on nablab's backward, which would

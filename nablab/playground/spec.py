@@ -19,7 +19,10 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 REGULARIZATIONS = ("none", "l1", "l2")
 INITS = ("default", "xavier", "kaiming", "normal", "zero", "constant")
-MAX_QUERY = 2000  # characters
+MAX_QUERY = 4000  # characters
+MAX_EDITS = 64  # weights set by hand in one run
+MAX_WEIGHT = 100.0  # |w| a link can be set to by hand
+MAX_EDIT_STEP = 10**7
 
 
 class SpecError(ValueError):
@@ -69,6 +72,7 @@ class Spec:
     bias: float | None = None  # every bias set to this value; None: the init's own
     seed: int = 0
     spf: int = 10  # training steps per frame
+    edits: tuple = ()  # weights set by hand: (before step, layer, row, column, value)
 
     @property
     def regression(self) -> bool:
@@ -115,19 +119,80 @@ class Spec:
             raise SpecError("batch", f"at most the number of points ({self.points})")
         if self.spf > limits.max_steps_per_frame:
             raise SpecError("spf", f"at most {limits.max_steps_per_frame}, got {self.spf}")
+        if len(self.edits) > MAX_EDITS:
+            raise SpecError("edits", f"at most {MAX_EDITS} weights set by hand in one run")
+        shapes = self.weight_shapes()
+        for i, edit in enumerate(self.edits, start=1):
+            try:
+                check_edit(edit, shapes)
+            except SpecError as e:
+                raise SpecError("edits", f"edit {i} ({_edit_text(edit)}): {e}") from None
+
+    def weight_shapes(self) -> dict[str, tuple[int, int]]:
+        """{layer name: (out, in)} of the network's weight matrices: fc1 … fcL, out."""
+        multi = not self.regression and self.classes > 2
+        widths = [len(self.features), *self.hidden, self.classes if multi else 1]
+        names = [f"fc{i}" for i in range(1, len(self.hidden) + 1)] + ["out"]
+        return {name: (widths[i + 1], widths[i]) for i, name in enumerate(names)}
 
     def to_query(self) -> str:
         pairs = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, tuple):
+            if f.name == "edits":
+                text = ";".join(_edit_text(edit) for edit in value)
+            elif isinstance(value, tuple):
                 text = ",".join(str(v) for v in value)
             elif value is None:
                 text = ""
             else:
                 text = repr(value) if isinstance(value, float) else str(value)
             pairs.append((f.name, text))
-        return urlencode(pairs, safe=",")
+        return urlencode(pairs, safe=",:;")
+
+
+def check_edit(edit, shapes: dict) -> None:
+    """One weight set by hand, (step, layer, row, column, value): the layer must exist, row and
+    column be inside its weight matrix, the value a number within ±MAX_WEIGHT. A SpecError
+    names the bad part ("layer", "row", "column", "value" or "step")."""
+    step, layer, row, column, value = edit
+    if not isinstance(layer, str) or layer not in shapes:
+        raise SpecError("layer", f"expected one of {', '.join(shapes)}, got {layer!r}")
+    size = dict(zip(("row", "column"), shapes[layer]))
+    for name, index in (("row", row), ("column", column)):
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < size[name]:
+            expected = f"an integer from 0 to {size[name] - 1}"
+            raise SpecError(name, f"expected {expected}, got {index!r}")
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or abs(value) > MAX_WEIGHT
+    ):
+        raise SpecError("value", f"expected a number within ±{MAX_WEIGHT}, got {value!r}")
+    if not isinstance(step, int) or not 0 <= step <= MAX_EDIT_STEP:
+        raise SpecError("step", f"expected an integer from 0 to {MAX_EDIT_STEP}, got {step!r}")
+
+
+def _edit_text(edit) -> str:
+    step, layer, row, column, value = edit
+    return f"{step}:{layer}:{row}:{column}:{value!r}"
+
+
+def _edits(text: str, limits: Limits):
+    """ "20:fc2:1:0:0.5;40:out:0:1:-1": before step 20 set fc2.weight[1, 0] = 0.5, …; the
+    layers and ranges are checked against the network in Spec.validate."""
+    edits = []
+    for item in filter(None, text.split(";")):
+        parts = item.split(":")
+        try:
+            step, layer, row, column, value = parts
+            edits.append((int(step), layer, int(row), int(column), float(value)))
+        except ValueError:
+            raise SpecError(
+                "edits", f"expected step:layer:row:column:value items joined by ';', got {item!r}"
+            ) from None
+    return tuple(edits)
 
 
 def _number(name, low, high, integer=False, low_open=False):
@@ -218,4 +283,5 @@ _PARSERS = {
     "bias": _bias,
     "seed": _number("seed", 0, 2**31 - 1, integer=True),
     "spf": _number("spf", 1, lambda limits: limits.max_steps_per_frame, integer=True),
+    "edits": _edits,
 }

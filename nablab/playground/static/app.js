@@ -39,6 +39,10 @@ function receive(message) {
     limits = message.limits; presets = message.presets; fillPresets(); configure();
   } else if (message.type === "layout") {
     onLayout(message);
+  } else if (message.type === "state") {  // a weight set by hand joined the state
+    query = new URLSearchParams(message.query);
+    layout.query = message.query;
+    window.history.replaceState(null, "", `?${message.query}`);
   } else if (message.type === "frame") {
     pending -= 1; onFrame(message); schedule();
   } else if (message.type === "export") {
@@ -71,10 +75,12 @@ function showError(text) { $("error-text").textContent = text; $("error").hidden
 function clearError() { $("error").hidden = true; }
 
 // ----- controls → query ----------------------------------------------------------------------
+// A changed control starts a new run: the weights set by hand belonged to the old one.
+function restart() { query.delete("edits"); clearError(); configure(); }
+
 function setField(name, value) {
   query.set(name, value);
-  clearError();
-  configure();
+  restart();
 }
 
 function fillControls() {
@@ -149,7 +155,7 @@ function changeLayers(delta) {
     sizes.pop(); acts.pop();
   }
   query.set("hidden", sizes.join(",")); query.set("act", acts.join(","));
-  clearError(); configure();
+  restart();
 }
 
 function changeNeurons(layer, delta) {
