@@ -483,3 +483,14 @@ def test_serve_warns_when_not_local(monkeypatch, capsys):
     assert "warning: listening on 0.0.0.0" in capsys.readouterr().out
     server.serve("127.0.0.1", 8765, False)
     assert "warning" not in capsys.readouterr().out
+
+
+def test_the_monitor_compares_train_and_test_after_each_epoch():
+    from nablab.playground.session import Session
+
+    query = "dataset=spiral&classes=3&hidden=8,8,8&act=relu&train=10&noise=0.4&optimizer=adam"
+    session = Session(Spec.from_query(query + "&lr=0.01&points=600"))
+    session.train(1000)
+    frame = session.frame()
+    assert frame["test_loss"] > 5 * frame["train_loss"]
+    assert "over-fitting" in {f["kind"] for f in frame["findings"]}

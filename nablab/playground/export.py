@@ -202,8 +202,10 @@ monitor = Monitor(model)
 
 
 def batches():
-    while True:  # one epoch after another
+    while True:  # one epoch after another; after each, the Monitor compares train and test
         yield from loader
+        train_loss = evaluate(inputs_train, targets_train)
+        monitor.record_metrics(train_loss, evaluate(inputs_test, targets_test))
 
 
 stream = batches()
