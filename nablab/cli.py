@@ -417,10 +417,16 @@ def _cmd_playground(args) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_FAILED
     from .playground.server import serve
-    from .playground.spec import Limits
+    from .playground.spec import Limits, Spec, SpecError
 
     limits = Limits(max_sessions=args.max_sessions, max_layers=args.max_layers,
                     max_neurons=args.max_neurons, max_points=args.max_points)  # fmt: skip
+    try:
+        Spec().validate(limits)
+    except SpecError as e:
+        print(f"nablab playground: error: the limits refuse the default state: {e}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     try:
         serve(args.host, args.port, args.browser, limits)
     except KeyboardInterrupt:

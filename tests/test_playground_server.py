@@ -468,6 +468,10 @@ def test_cli_refuses_without_starlette_and_warns_on_public_host(monkeypatch, cap
     assert cli.main(["playground", "--no-browser", "--port", "9999", "--max-sessions", "3"]) == 0
     host, port, browser, limits = calls[0]
     assert (host, port, browser, limits.max_sessions) == ("127.0.0.1", 9999, False, 3)
+    assert cli.main(["playground", "--max-neurons", "2"]) == 2
+    assert "the limits refuse the default state: hidden: at most 2 neurons per layer, got 4" in (
+        capsys.readouterr().err
+    )
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     assert cli.main(["playground"]) == 1
     assert "pip install 'nablab[playground]'" in capsys.readouterr().err

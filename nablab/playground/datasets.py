@@ -17,8 +17,6 @@ CLASSIFICATION = ("circle", "xor", "gauss", "spiral", "moons")
 REGRESSION = ("plane", "bumps")
 MULTI_CLASS = ("gauss", "spiral")  # the sets that can have more than 2 classes
 FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
-FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁x₂",
-                  "sinx1": "sin x₁", "sinx2": "sin x₂"}  # fmt: skip
 
 
 def circle(n, noise, classes, seed):

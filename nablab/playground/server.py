@@ -38,7 +38,7 @@ from .spec import DEFAULT_LIMITS, Limits, Spec, SpecError
 
 STATIC = Path(__file__).parent / "static"
 MESSAGE_OVERHEAD = 1000  # bytes of a message beyond an upload's text
-SESSIONS_FULL = 1013  # websocket close code "try again later"
+SESSIONS_FULL, FOREIGN_PAGE = 1013, 1008  # websocket close codes: try again later; policy
 
 
 class MessageError(ValueError):
@@ -70,8 +70,9 @@ async def _websocket(ws: WebSocket) -> None:
     await ws.accept()
     refusal = _refusal(ws, limits, len(state.sessions))
     if refusal:
-        await ws.send_json({"type": "error", "field": "session", "message": refusal})
-        await ws.close(code=SESSIONS_FULL)
+        code, message = refusal
+        await ws.send_json({"type": "error", "field": "session", "message": message})
+        await ws.close(code=code)
         return
     state.sessions.add(ws)
     handler = _Handler(limits)
@@ -91,14 +92,17 @@ async def _websocket(ws: WebSocket) -> None:
         state.sessions.discard(ws)
 
 
-def _refusal(ws: WebSocket, limits: Limits, open_sessions: int) -> str | None:
-    """Why this websocket may not have a session: another site's page (a browser lets any page
-    open a websocket to 127.0.0.1), or the cap on sessions."""
+def _refusal(ws: WebSocket, limits: Limits, open_sessions: int) -> tuple[int, str] | None:
+    """Why this websocket may not have a session (a close code and a message): another site's
+    page (a browser lets any page open a websocket to 127.0.0.1), or the cap on sessions."""
     origin = ws.headers.get("origin")
     if origin is not None and urlsplit(origin).netloc != ws.headers.get("host"):
-        return f"a page from {origin} may not use this playground; open it from its own address"
-    if open_sessions >= limits.max_sessions:
         return (
+            FOREIGN_PAGE,
+            f"a page from {origin} may not use this playground; open it from its own address",
+        )
+    if open_sessions >= limits.max_sessions:
+        return SESSIONS_FULL, (
             f"the server already has {limits.max_sessions} sessions open (the limit); close "
             "another tab or try again later"
         )

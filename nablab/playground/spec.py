@@ -102,7 +102,17 @@ class Spec:
         return spec
 
     def validate(self, limits: Limits = DEFAULT_LIMITS) -> None:
-        """The checks that involve more than one field."""
+        """The checks against the limits and those that involve more than one field."""
+        if len(self.hidden) > limits.max_layers:
+            raise SpecError(
+                "hidden", f"at most {limits.max_layers} hidden layers, got {len(self.hidden)}"
+            )
+        if any(size > limits.max_neurons for size in self.hidden):
+            raise SpecError(
+                "hidden", f"at most {limits.max_neurons} neurons per layer, got {max(self.hidden)}"
+            )
+        if self.points > limits.max_points:
+            raise SpecError("points", f"at most {limits.max_points}, got {self.points}")
         if len(self.act) != len(self.hidden):
             raise SpecError(
                 "act",
