@@ -5,7 +5,7 @@ while training ≥ 10 steps per frame, on one core.
     python benchmarks/bench_playground.py --rounds 5
 
 Server side, one BLAS thread, in one process (medians over rounds): a training chunk of 10
-steps (batch 10, 250 training points, ReLU, SGD, the Monitor on), one frame (the 50 × 50
+steps (batch 25, 250 training points, ReLU, SGD, the Monitor on), one frame (the 50 × 50
 boundary, 16 unit heatmaps, weights, both losses, the Monitor's findings) and the JSON bytes
 of a frame; from them the frames/s the server could sustain at 10 steps per frame. The
 browser's frames/s (page and server together, Chromium drawing every frame) is measured by
@@ -24,7 +24,7 @@ from harness import one_thread
 from nablab.playground.session import Session
 from nablab.playground.spec import Spec
 
-QUERY = "dataset=circle&points=500&train=50&batch=10&hidden=8,8&act=relu&lr=0.3&spf=10"
+QUERY = "dataset=circle&points=500&train=50&batch=25&hidden=8,8&act=relu&lr=0.1&spf=10"
 BROWSER = Path(__file__).resolve().parents[1] / "tmp" / "artifacts" / "playground"
 
 
@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     with one_thread():
         r = measure(args.rounds)
-    print("[2, 8, 8, 1] on 500 points (250 train), batch 10, 10 steps per frame, 1 thread")
+    print("[2, 8, 8, 1] on 500 points (250 train), batch 25, 10 steps per frame, 1 thread")
     print(f"  training: {r['steps_per_s']:,.0f} steps/s ({r['chunk_ms']:.2f} ms per 10 steps)")
     print(f"  frame: {r['frame_ms']:.2f} ms to compute, {r['frame_bytes']:,.0f} bytes of JSON")
     print(f"  server alone: {r['server_fps']:.0f} frames/s at 10 steps per frame")

@@ -116,7 +116,7 @@ def test_page_loads_with_the_network_and_the_boundary(page):
 
 
 def test_play_on_circle_lowers_the_test_loss(page):
-    page.open("dataset=circle&hidden=8,8&act=relu&points=500&batch=10&spf=10&lr=0.3")
+    page.open("dataset=circle&hidden=8,8&act=relu&points=500&batch=25&spf=10&lr=0.1")
     first = stats(page)["test_loss"]
     page.click("#play")
     page.wait_for_function("window.pgStats.step >= 100", timeout=15000)
