@@ -223,6 +223,10 @@ def test_messages_before_config_are_refused(client):
         ws.receive_json()
         error = ask(ws, {"type": "train"})
         assert error["type"] == "error" and "send {" in error["message"]
+        error = ask(ws, {"type": "fly"})
+        assert (
+            error["field"] == "type" and "expected one of config, reset, train" in error["message"]
+        )
 
 
 def set_weight(ws, layer, row, column, value):
@@ -498,3 +502,19 @@ def test_the_monitor_compares_train_and_test_after_each_epoch():
     frame = session.frame()
     assert frame["test_loss"] > 5 * frame["train_loss"]
     assert "over-fitting" in {f["kind"] for f in frame["findings"]}
+
+
+def test_an_internal_failure_is_one_line_in_the_page_and_the_session_goes_on(
+    client, monkeypatch, caplog
+):
+    from nablab.playground.session import Session
+
+    with client.websocket_connect("/ws") as ws:
+        start(ws)
+        monkeypatch.setattr(Session, "script", lambda self: 1 / 0)
+        error = ask(ws, {"type": "export"})
+        assert error == {"type": "error", "field": "server",
+                         "message": "the server could not do this (ZeroDivisionError: division by "
+                                    "zero)"}  # fmt: skip
+        assert "Traceback" in caplog.text  # the traceback goes to the server's log only
+        assert ask(ws, {"type": "step"})["step"] == 1

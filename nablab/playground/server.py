@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,7 +37,9 @@ from .datasets import UploadError, parse_csv
 from .session import Session, SessionError
 from .spec import DEFAULT_LIMITS, Limits, Spec, SpecError
 
+LOG = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+MESSAGE_TYPES = ("config", "reset", "train", "step", "set_weight", "export", "upload")
 MESSAGE_OVERHEAD = 1000  # bytes of a message beyond an upload's text
 SESSIONS_FULL, FOREIGN_PAGE = 1013, 1008  # websocket close codes: try again later; policy
 
@@ -135,6 +138,7 @@ class _Handler:
         except UploadError as e:
             return [{"type": "error", "field": "upload", "message": f"upload refused: {e}"}]
         except Exception as e:  # a bug must not end the session: say what failed, go on
+            LOG.exception("nablab playground: a message failed")  # the traceback: server side
             message = f"the server could not do this ({type(e).__name__}: {e})"
             return [{"type": "error", "field": "server", "message": message}]
 
@@ -158,6 +162,8 @@ class _Handler:
 
     def _dispatch(self, message: dict) -> list[dict]:
         kind = message["type"]
+        if kind not in MESSAGE_TYPES:
+            raise MessageError("type", f"expected one of {', '.join(MESSAGE_TYPES)}, got {kind!r}")
         if kind == "config":
             spec = Spec.from_query(_field(message, "query", str), self.limits)
             return self._start(spec)
@@ -175,10 +181,7 @@ class _Handler:
                 message.get("value"),
             )  # fmt: skip
             return [{"type": "state", "query": session.spec.to_query()}, session.frame()]
-        if kind == "export":
-            return [{"type": "export", "steps": session.steps, "script": session.script()}]
-        known = "config, reset, train, step, set_weight, export, upload"
-        raise MessageError("type", f"expected one of {known}, got {kind!r}")
+        return [{"type": "export", "steps": session.steps, "script": session.script()}]
 
     def close(self) -> None:
         if self.session is not None:
