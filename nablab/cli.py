@@ -412,9 +412,10 @@ def _cmd_playground(args) -> int:
     try:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
+        import websockets  # noqa: F401  (uvicorn's websocket protocol)
     except ImportError:
-        print("nablab playground needs starlette and uvicorn: pip install 'nablab[playground]'",
-              file=sys.stderr)  # fmt: skip
+        print("nablab playground needs starlette, uvicorn and websockets: "
+              "pip install 'nablab[playground]'", file=sys.stderr)  # fmt: skip
         return EXIT_FAILED
     from .playground.server import serve
     from .playground.spec import Limits, Spec, SpecError

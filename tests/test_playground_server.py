@@ -463,10 +463,15 @@ def test_presets_are_valid_and_show_their_finding(name):
         assert kinds["vanishing-gradients"]["layers"][0] == "fc1"
 
 
-def test_cli_refuses_without_starlette_and_warns_on_public_host(monkeypatch, capsys):
+def test_cli_starts_the_server_or_says_what_is_missing(monkeypatch, capsys):
+    import types
+
     import nablab.cli as cli
     import nablab.playground.server as server
 
+    for name in ("uvicorn", "websockets"):  # present for this test, whatever is installed
+        if importlib.util.find_spec(name) is None:
+            monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     calls = []
     monkeypatch.setattr(server, "serve", lambda *a: calls.append(a))
     assert cli.main(["playground", "--no-browser", "--port", "9999", "--max-sessions", "3"]) == 0
@@ -476,9 +481,11 @@ def test_cli_refuses_without_starlette_and_warns_on_public_host(monkeypatch, cap
     assert "the limits refuse the default state: hidden: at most 2 neurons per layer, got 4" in (
         capsys.readouterr().err
     )
-    monkeypatch.setitem(sys.modules, "uvicorn", None)
-    assert cli.main(["playground"]) == 1
-    assert "pip install 'nablab[playground]'" in capsys.readouterr().err
+    for missing in ("uvicorn", "websockets"):
+        with monkeypatch.context() as patch:
+            patch.setitem(sys.modules, missing, None)
+            assert cli.main(["playground"]) == 1
+            assert "pip install 'nablab[playground]'" in capsys.readouterr().err
 
 
 def test_serve_warns_when_not_local(monkeypatch, capsys):
