@@ -9,12 +9,14 @@ into an HTML report.
                      [--metric NAME ...] [--workers N] [--backend local|ray] [--address ADDR]
                      [--batch-seeds] [--quick] [--out DIR] [--no-progress]
     nablab report [--quick] [--seed N] [--out DIR] [--labs a,b] [--sweep DIR ...] [--no-progress]
+    nablab playground [--host 127.0.0.1] [--port 8765] [--no-browser] [--max-sessions N] ...
 
 ``run`` prints the lab's setting, tables, claims (✔/✘), answer and notes and writes
 results.json and the PNGs into DIR (default runs/LAB, runs/LAB-quick with --quick).
 ``sweep`` runs the lab at every grid point for every seed (see nablab/sweep/) into DIR
 (default runs/sweeps/LAB) and writes sweep.json, sweep.png and sweep.html there.
 ``report`` runs each lab into DIR/LAB and writes DIR/report.html (default DIR: runs/report).
+``playground`` serves the live playground page (nablab/playground/; needs nablab[playground]).
 Exit codes: 0 success (a claim that fails is a finding, not an error), 1 a lab failed, with
 --check a claim failed, a package the command needs is missing, or another run holds the output
 folder, 2 bad input, 130 Ctrl-C.
@@ -53,6 +55,11 @@ LAB_NEEDS = {
     "threadpoolctl": ("threadpoolctl", "lab"),
 }
 RAY_NEEDS = {"ray": ("ray", "cluster")}
+PLAYGROUND_NEEDS = {
+    "starlette": ("starlette", "playground"),
+    "uvicorn": ("uvicorn", "playground"),
+    "websockets": ("websockets", "playground"),  # uvicorn's websocket protocol
+}
 
 
 class UsageError(Exception):
@@ -209,6 +216,8 @@ def _build_parser() -> _Parser:
     )
     _add_run_options(rep, default_out="runs/report")
     rep.set_defaults(command=_cmd_report, needs=LAB_NEEDS, prog=rep.prog)
+
+    _add_playground(commands)
     return parser
 
 
@@ -433,3 +442,35 @@ def _print_run(lab: Lab, r: LabResult) -> None:
     for figure in r.figures:
         console.print(f"figure: {escape(str(figure))}")
     console.print(f"({r.seconds:.1f} s)")
+
+
+# ----- nablab playground ------------------------------------------------------------------------
+def _add_playground(commands) -> None:
+    play = commands.add_parser("playground", help="the live playground page in the browser")
+    play.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    play.add_argument("--port", type=_positive, default=8765, help="port (default 8765)")
+    play.add_argument("--no-browser", dest="browser", action="store_false", help="do not open it")
+    for name, default in (("sessions", 8), ("layers", 6), ("neurons", 8), ("points", 1000)):
+        play.add_argument(
+            f"--max-{name}", type=_positive, default=default, help=f"limit ({default})"
+        )
+    play.set_defaults(command=_cmd_playground, needs=PLAYGROUND_NEEDS, prog=play.prog)
+
+
+def _cmd_playground(args) -> int:
+    from .playground.server import serve
+    from .playground.spec import Limits, Spec, SpecError
+
+    limits = Limits(max_sessions=args.max_sessions, max_layers=args.max_layers,
+                    max_neurons=args.max_neurons, max_points=args.max_points)  # fmt: skip
+    try:
+        Spec().validate(limits)
+    except SpecError as e:
+        print(f"nablab playground: error: the limits refuse the default state: {e}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    try:
+        serve(args.host, args.port, args.browser, limits)
+    except KeyboardInterrupt:
+        pass
+    return 0
