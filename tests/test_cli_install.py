@@ -22,6 +22,7 @@ from nablab import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB_MESSAGE = "needs matplotlib, rich, scikit-learn, threadpoolctl: pip install 'nablab[lab]'"
+PLAYGROUND_MESSAGE = "needs starlette, uvicorn, websockets: pip install 'nablab[playground]'"
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,9 @@ COMMANDS = {  # every command of the parser, and what it does without the extras
     "run": (["run", "--quick", "xor-relu"], 1),
     "sweep": (["sweep", "xor-relu", "--quick", "--grid", "lr=0.1,0.2", "--seeds", "0-1"], 1),
     "report": (["report", "--quick", "--labs", "xor-relu"], 1),
+    "playground": (["playground", "--no-browser"], 1),
 }
+MESSAGES = {"playground": PLAYGROUND_MESSAGE}
 
 
 def test_every_command_is_covered():
@@ -70,7 +73,7 @@ def test_every_command_is_covered():
 def test_the_bare_install_has_no_extras(bare):
     bin_dir, _ = bare
     probe = "import importlib.util as u; print([m for m in ('rich', 'matplotlib', 'sklearn', "
-    probe += "'threadpoolctl', 'torch') if u.find_spec(m)])"
+    probe += "'threadpoolctl', 'torch', 'starlette', 'uvicorn') if u.find_spec(m)])"
     done = subprocess.run([str(bin_dir / "python"), "-c", probe], capture_output=True, text=True)
     assert done.stdout.strip() == "[]"
 
@@ -84,7 +87,8 @@ def test_each_command_works_or_names_what_it_needs(bare, name):
     if code == 0:
         assert done.stderr == ""
     else:
-        assert done.stderr == f"nablab {name} {LAB_MESSAGE}\n" and done.stdout == ""
+        message = MESSAGES.get(name, LAB_MESSAGE)
+        assert done.stderr == f"nablab {name} {message}\n" and done.stdout == ""
         assert not (bare[1] / "runs").exists()  # checked before anything was written
 
 
@@ -94,7 +98,7 @@ def test_labs_and_show_print_the_catalogue(bare):
 
 
 def test_help_and_bad_input_without_the_extras(bare):
-    for argv in (["--help"], ["run", "--help"], ["sweep", "--help"], ["report", "--help"]):
+    for argv in (["--help"], *([name, "--help"] for name in COMMANDS)):
         done = nablab(bare, *argv)
         assert done.returncode == 0 and "usage: nablab" in done.stdout and done.stderr == ""
     done = nablab(bare, "frobnicate")
