@@ -7,7 +7,7 @@ import pytest
 import nablab
 from nablab import nn, optim
 from nablab.autograd import tensor as tensor_module
-from nablab.diagnostics import Monitor
+from nablab.diagnostics import Finding, Monitor
 from nablab.diagnostics.gradient_rules import (
     exploding_findings,
     update_findings,
@@ -21,6 +21,7 @@ from nablab.diagnostics.loss_rules import (
     plateau_findings,
 )
 from nablab.diagnostics.record import Thinned
+from nablab.diagnostics.rules import EXPLAINED_BY, RULES, run_rules
 from nablab.diagnostics.setup_rules import (
     accumulation_findings,
     probability_findings,
@@ -276,6 +277,31 @@ def test_thinned_records_stay_bounded_and_span_the_run():
         Thinned(1)
 
 
+@pytest.mark.parametrize("capacity", [2, 3, 5, 8])
+@pytest.mark.parametrize("count", [1, 7, 100, 1023, 1024, 1025])
+def test_thinned_keeps_every_stride_th_arrival_from_the_first(capacity, count):
+    record = Thinned(capacity)
+    for step in range(count):
+        record.add(step, -step)
+    expected = list(range(0, count, record.stride))
+    assert record.steps == expected and record.values == [-s for s in expected]
+    assert len(record) < capacity
+
+
+def test_sampling_spaces_out_as_a_long_run_goes_on():
+    mon = Monitor(nn.Linear(2, 2), every=64)
+    schedule, t = [0], 0
+    while t < 100_000:
+        t = mon._sample_after(t)
+        schedule.append(t)
+    assert schedule == [t for t in range(schedule[-1] + 1) if mon.sampled(t)]
+    assert schedule[:8] == [0, 4, 8, 16, 32, 64, 128, 192]
+    early = [t for t in schedule if t < 32 * 64]
+    assert np.all(np.diff(early[5:]) == 64)  # every 64th over the first 2,048 steps
+    per_doubling = [sum(2**k <= t < 2 ** (k + 1) for t in schedule) for k in range(12, 16)]
+    assert per_doubling == [16, 16, 16, 16]  # then the same count per doubling of the run
+
+
 def test_monitor_memory_is_bounded_over_any_number_of_steps():
     model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
     opt = optim.SGD(model.parameters(), lr=0.01)
@@ -328,3 +354,56 @@ def test_the_engine_calls_listeners_only_when_backward_adds_into_an_existing_gra
         assert seen == [w] and w.grad.data.tolist() == [4.0, 8.0]
     finally:
         tensor_module.accumulate_listeners.remove(seen.append)
+
+
+# ----- the registry -------------------------------------------------------------------------
+def _trained_monitor(steps=40):
+    nablab.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    opt = optim.SGD(model.parameters(), lr=0.05)
+    X, y = nablab.randn(32, 2), nablab.randn(32, 1)
+    mon = Monitor(model)
+    for _ in range(steps):
+        loss = nn.MSELoss()(model(X), y)
+        mon.check_finite(loss)
+        opt.zero_grad()
+        loss.backward()
+        mon.step()
+        opt.step()
+    return mon
+
+
+def test_a_rule_is_one_function_of_the_record_and_the_findings_before_it():
+    mon = _trained_monitor()
+    seen = []
+
+    def long_run(record, found):
+        seen.append((record.steps, len(record.losses), record.matrices, list(found)))
+        return [Finding("long-run", "(model)", f"{record.steps} steps")] if record.steps else []
+
+    found = run_rules(mon.record(), [*RULES, long_run])
+    assert [f.kind for f in found][-1:] == ["long-run"] and found[-1].message == "40 steps"
+    assert seen[0][:3] == (40, 40, ["0", "2"]) and seen[0][3] == found[:-1]
+
+
+def test_rules_run_in_order_and_explained_findings_are_dropped():
+    mon = _trained_monitor(5)
+    accumulation = Finding("zero-grad-forgotten", "0", "grads accumulate")
+    swing = Finding("loss-oscillating", "(model)", "the loss swings")
+
+    def first(record, found):
+        return [swing, accumulation]
+
+    def second(record, found):
+        assert found == [swing, accumulation]
+        return []
+
+    assert run_rules(mon.record(), [first, second]) == [accumulation]
+    assert "loss-oscillating" in EXPLAINED_BY["zero-grad-forgotten"]
+
+
+def test_every_rule_of_the_registry_reads_a_record_and_returns_findings():
+    record = _trained_monitor().record()
+    for rule in RULES:
+        out = rule(record, [])
+        assert isinstance(out, list) and all(isinstance(f, Finding) for f in out), rule.__name__
