@@ -182,10 +182,23 @@ def losses(values):
     return np.arange(len(values)), np.asarray(values, dtype=float)
 
 
-def test_plateau():
+def test_plateau_with_tiny_updates():
     gen = np.random.default_rng(0)
-    (f,) = plateau_findings(*losses(0.693 + 0.001 * gen.standard_normal(100)))
-    assert f.kind == "loss-not-decreasing"
+    flat = losses(0.693 + 0.001 * gen.standard_normal(100))
+    (f,) = plateau_findings(*flat, [(t, 3e-8, "fc1") for t in range(0, 100, 10)])
+    assert f.kind == "loss-not-decreasing" and f.evidence["largest_update"] == 3e-8
+    assert "with updates of at most 3e-08 of the weights" in f.message
+
+
+def test_a_short_flat_start_with_ordinary_updates_is_no_plateau():
+    """The slow first phase of a healthy run (the playground's circle set at step 60)."""
+    gen = np.random.default_rng(0)
+    flat = losses(0.693 + 0.001 * gen.standard_normal(100))
+    assert plateau_findings(*flat, [(t, 2e-3, "fc1") for t in range(0, 100, 10)]) == []
+    assert plateau_findings(*flat) == []  # no update checked yet: too early to say
+    long_flat = losses(0.693 + 0.001 * gen.standard_normal(1000))
+    (f,) = plateau_findings(*long_flat, [(0, 2e-3, "fc1")])  # flat for 1,000 steps: a finding
+    assert f.evidence["steps"] == 1000 and f.evidence["largest_update"] == 2e-3
 
 
 def test_a_loss_that_converges_early_is_no_plateau():
@@ -216,19 +229,34 @@ def test_minibatch_noise_is_not_oscillation():
 
 
 def test_overfitting_by_loss_and_by_accuracy():
-    train = [0.9, 0.5, 0.3, 0.2, 0.1, 0.05]
-    (f,) = overfitting_findings(train, [0.9, 0.6, 0.55, 0.6, 0.7, 0.9], False, 0.1)
+    train = [0.9, 0.5, 0.3, 0.2, 0.1, 0.05, 0.04, 0.03]
+    (f,) = overfitting_findings(train, [0.9, 0.6, 0.55, 0.6, 0.7, 0.8, 0.9, 0.9], False, 0.1)
     assert f.evidence["best_epoch"] == 1 and "epoch 1" in f.fix  # 0.6: within 10 % of 0.55
+    assert f.evidence["test_now"] == 0.9 and "0.9 over the last 3 epochs" in f.message
     flat = overfitting_findings(
-        [0.8, 0.93, 0.97, 1.0, 1.0, 1.0], [0.79, 0.8, 0.81, 0.8] + [0.8] * 2, True, 0.1
+        [0.8, 0.93, 0.97, 1.0, 1.0, 1.0, 1.0], [0.79, 0.8, 0.81, 0.8] + [0.8] * 3, True, 0.1
     )
     assert kinds(flat) == ["over-fitting"]
 
 
 def test_train_and_test_improving_together_is_not_overfitting():
-    train = [0.9, 0.5, 0.3, 0.2, 0.15, 0.12]
-    assert overfitting_findings(train, [0.95, 0.55, 0.35, 0.25, 0.2, 0.17], False, 0.1) == []
-    assert overfitting_findings([0.6, 0.7, 0.8, 0.9], [0.58, 0.69, 0.79, 0.88], True, 0.1) == []
+    train = [0.9, 0.5, 0.3, 0.2, 0.15, 0.12, 0.1]
+    test = [0.95, 0.55, 0.35, 0.25, 0.2, 0.17, 0.15]
+    assert overfitting_findings(train, test, False, 0.1) == []
+    accs = [0.58, 0.69, 0.79, 0.88, 0.9, 0.91]
+    assert overfitting_findings([0.6, 0.7, 0.8, 0.9, 0.92, 0.93], accs, True, 0.1) == []
+
+
+def test_one_noisy_test_epoch_is_not_overfitting():
+    """Mini-batch SGD at a large rate: the test loss jumps on one epoch and comes back (the
+    playground's circle set, batch 10, lr 0.3)."""
+    gen = np.random.default_rng(3)
+    train = 0.03 + 0.01 * np.exp(-np.arange(40) / 10) + 0.002 * gen.standard_normal(40)
+    test = train + 0.012 + 0.002 * gen.standard_normal(40)
+    test[-1] += 0.03  # one spike, at the last epoch
+    assert overfitting_findings(list(train), list(test), False, 0.1) == []
+    test[-8:] += 0.03  # the gap stays wide over the last fifth: that is over-fitting
+    assert kinds(overfitting_findings(list(train), list(test), False, 0.1)) == ["over-fitting"]
 
 
 # ----- the loop ----------------------------------------------------------------------------

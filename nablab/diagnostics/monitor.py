@@ -44,7 +44,7 @@ from ..nn.embedding import Embedding
 from .activity import ActivationStats, activation_kind, record_output
 from .anomaly import first_nonfinite_op
 from .findings import Finding
-from .loss_rules import MIN_STEPS, plateau_findings
+from .loss_rules import loss_is_flat
 from .record import Thinned
 from .rules import Record, run_rules
 from .setup_rules import LOGITS_LOSSES
@@ -440,11 +440,9 @@ class Monitor:
         )
 
     def _loss_falls(self) -> bool | None:
-        """Whether the loss fell (see plateau_findings); None with too few losses."""
-        losses = self.losses.values
-        if len(losses) < MIN_STEPS or not np.isfinite(losses).all():
-            return None
-        return not plateau_findings(self.losses.steps, losses)
+        """Whether the loss fell (see loss_is_flat); None with too few losses."""
+        flat = loss_is_flat(self.losses.values)
+        return None if flat is None else not flat
 
     def report(self) -> str:
         """Plain text: the last step's gradient norms, the sampled activations, the findings

@@ -165,7 +165,7 @@ def loss_oscillating(r: Record, found: list[Finding]) -> list[Finding]:
 
 def loss_not_decreasing(r: Record, found: list[Finding]) -> list[Finding]:
     """A symptom: named only when no rule before found its cause."""
-    return [] if found else plateau_findings(r.loss_steps, r.losses)
+    return [] if found else plateau_findings(r.loss_steps, r.losses, r.updates)
 
 
 def over_fitting(r: Record, found: list[Finding]) -> list[Finding]:
