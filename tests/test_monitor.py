@@ -254,20 +254,22 @@ def test_exploding_gradient_rules():
 
 
 def test_overfitting_rule():
-    train = [1.0, 0.5, 0.3, 0.2, 0.1]
-    (f,) = overfitting_findings(train, [1.0, 0.6, 0.5, 0.6, 0.8], False, 0.1)
+    train = [1.0, 0.5, 0.3, 0.2, 0.1, 0.08, 0.06]
+    (f,) = overfitting_findings(train, [1.0, 0.6, 0.5, 0.6, 0.8, 0.8, 0.9], False, 0.1)
     assert f.kind == "over-fitting" and f.evidence["best_epoch"] == 2
-    flat = overfitting_findings(train, [1.0, 0.6, 0.5, 0.51, 0.52], False, 0.1)
+    flat = overfitting_findings(train, [1.0, 0.6, 0.5, 0.51, 0.52, 0.52, 0.53], False, 0.1)
     assert kinds(flat) == ["over-fitting"]  # flat test loss, train still falling: the gap grows
-    assert overfitting_findings(train, [1.1, 0.6, 0.4, 0.3, 0.2], False, 0.1) == []
-    assert overfitting_findings(train, [1.0, 0.6, 0.5, 0.51, 0.52][:3], False, 0.1) == []
-    accs = overfitting_findings([0.6, 0.8, 0.9, 1.0], [0.6, 0.8, 0.7, 0.6], True, 0.1)
+    assert overfitting_findings(train, [1.1, 0.6, 0.4, 0.3, 0.2, 0.15, 0.12], False, 0.1) == []
+    assert overfitting_findings(train[:5], [1.0, 0.6, 0.5, 0.51, 0.52], False, 0.1) == []
+    accs = overfitting_findings(
+        [0.6, 0.8, 0.9, 1.0, 1.0, 1.0], [0.6, 0.8, 0.7, 0.6, 0.6, 0.6], True, 0.1
+    )
     assert kinds(accs) == ["over-fitting"]
 
 
 def test_monitor_records_overfitting_and_refuses_mixed_kinds():
     mon = Monitor(nn.Linear(2, 1))
-    for train, test in [(1.0, 1.0), (0.5, 0.6), (0.2, 0.7), (0.1, 0.9)]:
+    for train, test in [(1.0, 1.0), (0.5, 0.6), (0.2, 0.7), (0.1, 0.9), (0.1, 0.9), (0.1, 1.0)]:
         mon.record_metrics(train, test)
     assert kinds(mon.findings()) == ["over-fitting"]
     with pytest.raises(ValueError, match="higher_is_better must stay the same"):

@@ -7,7 +7,7 @@ import pytest
 import nablab
 from nablab import nn, optim
 from nablab.autograd import tensor as tensor_module
-from nablab.diagnostics import Monitor
+from nablab.diagnostics import Finding, Monitor
 from nablab.diagnostics.gradient_rules import (
     exploding_findings,
     update_findings,
@@ -21,6 +21,7 @@ from nablab.diagnostics.loss_rules import (
     plateau_findings,
 )
 from nablab.diagnostics.record import Thinned
+from nablab.diagnostics.rules import EXPLAINED_BY, RULES, run_rules
 from nablab.diagnostics.setup_rules import (
     accumulation_findings,
     probability_findings,
@@ -181,10 +182,23 @@ def losses(values):
     return np.arange(len(values)), np.asarray(values, dtype=float)
 
 
-def test_plateau():
+def test_plateau_with_tiny_updates():
     gen = np.random.default_rng(0)
-    (f,) = plateau_findings(*losses(0.693 + 0.001 * gen.standard_normal(100)))
-    assert f.kind == "loss-not-decreasing"
+    flat = losses(0.693 + 0.001 * gen.standard_normal(100))
+    (f,) = plateau_findings(*flat, [(t, 3e-8, "fc1") for t in range(0, 100, 10)])
+    assert f.kind == "loss-not-decreasing" and f.evidence["largest_update"] == 3e-8
+    assert "with updates of at most 3e-08 of the weights" in f.message
+
+
+def test_a_short_flat_start_with_ordinary_updates_is_no_plateau():
+    """The slow first phase of a healthy run (the playground's circle set at step 60)."""
+    gen = np.random.default_rng(0)
+    flat = losses(0.693 + 0.001 * gen.standard_normal(100))
+    assert plateau_findings(*flat, [(t, 2e-3, "fc1") for t in range(0, 100, 10)]) == []
+    assert plateau_findings(*flat) == []  # no update checked yet: too early to say
+    long_flat = losses(0.693 + 0.001 * gen.standard_normal(1000))
+    (f,) = plateau_findings(*long_flat, [(0, 2e-3, "fc1")])  # flat for 1,000 steps: a finding
+    assert f.evidence["steps"] == 1000 and f.evidence["largest_update"] == 2e-3
 
 
 def test_a_loss_that_converges_early_is_no_plateau():
@@ -215,19 +229,34 @@ def test_minibatch_noise_is_not_oscillation():
 
 
 def test_overfitting_by_loss_and_by_accuracy():
-    train = [0.9, 0.5, 0.3, 0.2, 0.1, 0.05]
-    (f,) = overfitting_findings(train, [0.9, 0.6, 0.55, 0.6, 0.7, 0.9], False, 0.1)
+    train = [0.9, 0.5, 0.3, 0.2, 0.1, 0.05, 0.04, 0.03]
+    (f,) = overfitting_findings(train, [0.9, 0.6, 0.55, 0.6, 0.7, 0.8, 0.9, 0.9], False, 0.1)
     assert f.evidence["best_epoch"] == 1 and "epoch 1" in f.fix  # 0.6: within 10 % of 0.55
+    assert f.evidence["test_now"] == 0.9 and "0.9 over the last 3 epochs" in f.message
     flat = overfitting_findings(
-        [0.8, 0.93, 0.97, 1.0, 1.0, 1.0], [0.79, 0.8, 0.81, 0.8] + [0.8] * 2, True, 0.1
+        [0.8, 0.93, 0.97, 1.0, 1.0, 1.0, 1.0], [0.79, 0.8, 0.81, 0.8] + [0.8] * 3, True, 0.1
     )
     assert kinds(flat) == ["over-fitting"]
 
 
 def test_train_and_test_improving_together_is_not_overfitting():
-    train = [0.9, 0.5, 0.3, 0.2, 0.15, 0.12]
-    assert overfitting_findings(train, [0.95, 0.55, 0.35, 0.25, 0.2, 0.17], False, 0.1) == []
-    assert overfitting_findings([0.6, 0.7, 0.8, 0.9], [0.58, 0.69, 0.79, 0.88], True, 0.1) == []
+    train = [0.9, 0.5, 0.3, 0.2, 0.15, 0.12, 0.1]
+    test = [0.95, 0.55, 0.35, 0.25, 0.2, 0.17, 0.15]
+    assert overfitting_findings(train, test, False, 0.1) == []
+    accs = [0.58, 0.69, 0.79, 0.88, 0.9, 0.91]
+    assert overfitting_findings([0.6, 0.7, 0.8, 0.9, 0.92, 0.93], accs, True, 0.1) == []
+
+
+def test_one_noisy_test_epoch_is_not_overfitting():
+    """Mini-batch SGD at a large rate: the test loss jumps on one epoch and comes back (the
+    playground's circle set, batch 10, lr 0.3)."""
+    gen = np.random.default_rng(3)
+    train = 0.03 + 0.01 * np.exp(-np.arange(40) / 10) + 0.002 * gen.standard_normal(40)
+    test = train + 0.012 + 0.002 * gen.standard_normal(40)
+    test[-1] += 0.03  # one spike, at the last epoch
+    assert overfitting_findings(list(train), list(test), False, 0.1) == []
+    test[-8:] += 0.03  # the gap stays wide over the last fifth: that is over-fitting
+    assert kinds(overfitting_findings(list(train), list(test), False, 0.1)) == ["over-fitting"]
 
 
 # ----- the loop ----------------------------------------------------------------------------
@@ -274,6 +303,31 @@ def test_thinned_records_stay_bounded_and_span_the_run():
     assert len(record) < 8 and record.steps[0] == 0 and record.steps[-1] >= 1000 - 2 * 128
     with pytest.raises(ValueError, match="capacity must be at least 2, got 1"):
         Thinned(1)
+
+
+@pytest.mark.parametrize("capacity", [2, 3, 5, 8])
+@pytest.mark.parametrize("count", [1, 7, 100, 1023, 1024, 1025])
+def test_thinned_keeps_every_stride_th_arrival_from_the_first(capacity, count):
+    record = Thinned(capacity)
+    for step in range(count):
+        record.add(step, -step)
+    expected = list(range(0, count, record.stride))
+    assert record.steps == expected and record.values == [-s for s in expected]
+    assert len(record) < capacity
+
+
+def test_sampling_spaces_out_as_a_long_run_goes_on():
+    mon = Monitor(nn.Linear(2, 2), every=64)
+    schedule, t = [0], 0
+    while t < 100_000:
+        t = mon._sample_after(t)
+        schedule.append(t)
+    assert schedule == [t for t in range(schedule[-1] + 1) if mon.sampled(t)]
+    assert schedule[:8] == [0, 4, 8, 16, 32, 64, 128, 192]
+    early = [t for t in schedule if t < 32 * 64]
+    assert np.all(np.diff(early[5:]) == 64)  # every 64th over the first 2,048 steps
+    per_doubling = [sum(2**k <= t < 2 ** (k + 1) for t in schedule) for k in range(12, 16)]
+    assert per_doubling == [16, 16, 16, 16]  # then the same count per doubling of the run
 
 
 def test_monitor_memory_is_bounded_over_any_number_of_steps():
@@ -328,3 +382,56 @@ def test_the_engine_calls_listeners_only_when_backward_adds_into_an_existing_gra
         assert seen == [w] and w.grad.data.tolist() == [4.0, 8.0]
     finally:
         tensor_module.accumulate_listeners.remove(seen.append)
+
+
+# ----- the registry -------------------------------------------------------------------------
+def _trained_monitor(steps=40):
+    nablab.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    opt = optim.SGD(model.parameters(), lr=0.05)
+    X, y = nablab.randn(32, 2), nablab.randn(32, 1)
+    mon = Monitor(model)
+    for _ in range(steps):
+        loss = nn.MSELoss()(model(X), y)
+        mon.check_finite(loss)
+        opt.zero_grad()
+        loss.backward()
+        mon.step()
+        opt.step()
+    return mon
+
+
+def test_a_rule_is_one_function_of_the_record_and_the_findings_before_it():
+    mon = _trained_monitor()
+    seen = []
+
+    def long_run(record, found):
+        seen.append((record.steps, len(record.losses), record.matrices, list(found)))
+        return [Finding("long-run", "(model)", f"{record.steps} steps")] if record.steps else []
+
+    found = run_rules(mon.record(), [*RULES, long_run])
+    assert [f.kind for f in found][-1:] == ["long-run"] and found[-1].message == "40 steps"
+    assert seen[0][:3] == (40, 40, ["0", "2"]) and seen[0][3] == found[:-1]
+
+
+def test_rules_run_in_order_and_explained_findings_are_dropped():
+    mon = _trained_monitor(5)
+    accumulation = Finding("zero-grad-forgotten", "0", "grads accumulate")
+    swing = Finding("loss-oscillating", "(model)", "the loss swings")
+
+    def first(record, found):
+        return [swing, accumulation]
+
+    def second(record, found):
+        assert found == [swing, accumulation]
+        return []
+
+    assert run_rules(mon.record(), [first, second]) == [accumulation]
+    assert "loss-oscillating" in EXPLAINED_BY["zero-grad-forgotten"]
+
+
+def test_every_rule_of_the_registry_reads_a_record_and_returns_findings():
+    record = _trained_monitor().record()
+    for rule in RULES:
+        out = rule(record, [])
+        assert isinstance(out, list) and all(isinstance(f, Finding) for f in out), rule.__name__

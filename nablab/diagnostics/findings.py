@@ -3,7 +3,8 @@
 The rules that produce them are small functions of recorded numbers (no model, no hooks):
 gradient_rules (zero, vanishing, exploding), unit_rules (dead, saturated, symmetric),
 loss_rules (not decreasing, oscillating, diverging, over-fitting) and setup_rules (weights
-that never change, a forgotten zero_grad, a probability fed to a logits loss).
+that never change, a forgotten zero_grad, a probability fed to a logits loss), run in order
+by the one list rules.RULES.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ import numpy as np
 from .findings import Finding
 
 MIN_STEPS = 20  # fewer recorded losses say nothing about a trend
+TINY_UPDATE = 1e-5  # ‖ΔW‖/‖W‖ per step: 100 times below the ~1e-3 of a healthy run
+LONG_PLATEAU = 1000  # steps: flat this long with ordinary updates is no slow start
 
 
 def windows(losses: np.ndarray, parts: int) -> np.ndarray:
@@ -20,23 +22,39 @@ def windows(losses: np.ndarray, parts: int) -> np.ndarray:
     return np.array([np.median(losses[i * size : end]) for i, end in enumerate(ends)])
 
 
-def plateau_findings(steps, losses) -> list[Finding]:
-    """loss-not-decreasing: over ≥ MIN_STEPS steps, the median of the last fifth is not 1 %
-    below the first loss (a run that converges early has its first fifth at the minimum
-    already, so the start is the first loss itself)."""
+def loss_is_flat(losses) -> bool | None:
+    """Over ≥ MIN_STEPS steps, the median of the last fifth is not 1 % below the first loss
+    (a run that converges early has its first fifth at the minimum already, so the start is
+    the first loss itself). None: too few losses, or not all finite."""
     losses = np.asarray(losses, dtype=float)
     if len(losses) < MIN_STEPS or not np.isfinite(losses).all():
-        return []
+        return None
     first, last = losses[0], windows(losses, 5)[-1]
-    if first - last >= 0.01 * abs(first) or abs(first) < 1e-8:
+    return not (first - last >= 0.01 * abs(first) or abs(first) < 1e-8)
+
+
+def plateau_findings(steps, losses, updates=()) -> list[Finding]:
+    """loss-not-decreasing: the loss is flat (``loss_is_flat``) and either every update
+    checked was tiny (‖ΔW‖/‖W‖ < TINY_UPDATE: the steps cannot move the loss) or the run is
+    past LONG_PLATEAU steps. A short flat start with ordinary updates is the slow first
+    phase of many healthy runs, not a finding. ``updates``: (step, largest ‖ΔW‖/‖W‖,
+    layer) per optimizer step checked."""
+    if not loss_is_flat(losses):
         return []
+    count = int(steps[-1]) + 1
+    largest = max((u[1] for u in updates), default=None)
+    tiny = largest is not None and largest < TINY_UPDATE
+    if not tiny and count < LONG_PLATEAU:
+        return []
+    first, last = float(losses[0]), float(windows(np.asarray(losses, float), 5)[-1])
+    moved = f", with updates of at most {largest:.2g} of the weights" if tiny else ""
     return [
         Finding(
             "loss-not-decreasing",
             "(model)",
             f"the loss went from {first:.4g} (first step) to {last:.4g} (median of the "
-            f"last fifth) over {int(steps[-1]) + 1} steps: training makes no progress",
-            {"loss_start": float(first), "loss_end": float(last), "steps": int(steps[-1]) + 1},
+            f"last fifth) over {count} steps{moved}: training makes no progress",
+            {"loss_start": first, "loss_end": last, "steps": count, "largest_update": largest},
             "error",
             "a learning rate far too small, or the optimizer is not updating what the loss "
             "depends on",
@@ -106,22 +124,24 @@ def overfitting_findings(
     epochs: list[int] | None = None,
 ) -> list[Finding]:
     """The train/test gap grows while the train metric improves. With b the first epoch
-    whose test metric is within ``tolerance`` (relative) of the best (at least two epochs
-    before the last: test stopped improving there), since b train improved, the gap at least
+    whose test metric is within ``tolerance`` (relative) of the best (before the last
+    fifth, at least 3 epochs: test stopped improving there), and "now" the medians over that
+    last fifth (so one noisy epoch decides nothing), since b train improved, the gap at least
     doubled, and it grew by more than ``tolerance`` of the best test value. A test metric
     that stays flat counts: the model learns the training set only. ``epochs`` numbers the
     entries (default 0, 1, …)."""
-    if len(test) < 4:
+    if len(test) < 6:
         return []
     sign = -1.0 if higher_is_better else 1.0
     bad_train, bad_test = sign * np.asarray(train, float), sign * np.asarray(test, float)
+    tail = max(3, len(test) // 5)  # "now": medians of the last epochs, not one noisy value
     margin = tolerance * max(abs(bad_test.min()), 1e-12)
     best = int(np.flatnonzero(bad_test <= bad_test.min() + margin)[0])
     gap = bad_test - bad_train
-    grew = gap[-1] - gap[best]
-    if best > len(test) - 3 or bad_train[-1] >= bad_train[best]:
+    train_now, test_now, gap_now = (float(np.median(a[-tail:])) for a in (bad_train, bad_test, gap))
+    if best >= len(test) - tail or train_now >= bad_train[best]:
         return []
-    if grew <= margin or gap[-1] < 2 * max(gap[best], 0):
+    if gap_now - gap[best] <= margin or gap_now < 2 * max(gap[best], 0):
         return []
     epoch = epochs[best] if epochs is not None else best
     metric = "accuracy" if higher_is_better else "loss"
@@ -129,12 +149,14 @@ def overfitting_findings(
         Finding(
             "over-fitting",
             "(model)",
-            f"the test {metric} stopped improving at epoch {epoch} ({test[best]:.4g}; now "
-            f"{test[-1]:.4g}) while the train {metric} kept improving ({train[best]:.4g} → "
-            f"{train[-1]:.4g}): the train/test gap grew from {gap[best]:.3g} to {gap[-1]:.3g}",
+            f"the test {metric} stopped improving at epoch {epoch} ({test[best]:.4g}; "
+            f"{sign * test_now:.4g} over the last {tail} epochs) while the train {metric} "
+            f"kept improving ({train[best]:.4g} → {sign * train_now:.4g}): the train/test "
+            f"gap grew from {gap[best]:.3g} to {gap_now:.3g}",
             {"best_epoch": epoch, "epochs": len(test), "test_best": test[best],
-             "test_now": test[-1], "train_at_best": train[best], "train_now": train[-1],
-             "gap_at_best": float(gap[best]), "gap_now": float(gap[-1])},
+             "test_now": sign * test_now, "train_at_best": train[best],
+             "train_now": sign * train_now, "gap_at_best": float(gap[best]),
+             "gap_now": gap_now},
             "warning",
             "the model has capacity to memorise the training set and nothing stops it",
             f"stop at epoch {epoch} (early stopping), add weight decay or dropout, or get "

@@ -15,70 +15,41 @@ In any training loop::
     print(mon.report())                       # statistics and the findings
     mon.detach()                              # remove the hooks
 
-What it records, on sampled steps (0, 4, 8, 16, 32, then every ``every``-th; the others
-cost a counter): ‖∇W‖ and ‖W‖ of every weight matrix (every parameter with two or more
-dimensions, recurrent weights included), ‖∇p‖/‖p‖ of every parameter, a copy of the weights
-and gradients; at the step after it, how far each weight moved (‖ΔW‖/‖W‖) and whether
-backward added into the sampled step's .grad (a forgotten zero_grad: nablab.autograd calls
-the Monitor's listener when backward adds into an existing .grad). Forward hooks on the
-ReLU/sigmoid/tanh layers are on only for the forwards of sampled steps: dead and saturated
-units. ``check_finite(loss)`` records every loss, where a NaN/Inf first appears (the op), and
-on sampled steps whether a sigmoid/softmax feeds a logits loss. ``guard()`` finds the op and
-layer of a NaN under detect_anomaly. ``record_metrics(train, test)`` per
-epoch. Records are thinned to ``capacity`` entries, so memory is bounded. ``findings()``
-runs the rules (gradient_rules, unit_rules, loss_rules, setup_rules) over all of it.
+What it records, on sampled steps (0, 4, 8, 16, 32, then every ``every``-th, sparser as a
+long run goes on: ``Monitor.spacing``; the other steps cost a counter): ‖∇W‖ and ‖W‖ of
+every weight matrix (every parameter with two or more dimensions, recurrent weights
+included), ‖∇p‖/‖p‖ of every parameter, a copy of the weights and gradients; at the step
+after it, how far each weight moved (‖ΔW‖/‖W‖) and whether backward added into the sampled
+step's .grad (a forgotten zero_grad: nablab.autograd calls the Monitor's listener when
+backward adds into an existing .grad). Forward hooks on the ReLU/sigmoid/tanh layers are on
+only for the forwards of sampled steps (activity.py: dead and saturated units).
+``check_finite(loss)`` records every loss, where a NaN/Inf first appears (the op), and on
+sampled steps whether a sigmoid/softmax feeds a logits loss. ``guard()`` finds the op and
+layer of a NaN under detect_anomaly. ``record_metrics(train, test)`` per epoch. Records are
+thinned to ``capacity`` entries, so memory is bounded. ``findings()`` runs the rules of
+rules.RULES over ``record()``, what was recorded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..autograd import tensor as tensor_module
 from ..autograd.grad_mode import AnomalyError, detect_anomaly
 from ..autograd.tensor import Tensor
-from ..nn.activation import ReLU, Sigmoid, Tanh
 from ..nn.embedding import Embedding
+from .activity import ActivationStats, activation_kind, record_output
 from .anomaly import first_nonfinite_op
 from .findings import Finding
-from .gradient_rules import (
-    exploding_findings,
-    update_findings,
-    vanishing_findings,
-    zero_gradient_findings,
-)
-from .loss_rules import (
-    MIN_STEPS,
-    diverging_findings,
-    oscillating_findings,
-    overfitting_findings,
-    plateau_findings,
-)
+from .loss_rules import loss_is_flat
 from .record import Thinned
-from .setup_rules import (
-    LOGITS_LOSSES,
-    accumulation_findings,
-    probability_findings,
-    unchanged_findings,
-)
-from .unit_rules import dead_unit_findings, saturated_unit_findings, symmetric_unit_findings
+from .rules import Record, run_rules
+from .setup_rules import LOGITS_LOSSES
 
-EXPLAINED_BY_ACCUMULATION = {"exploding-gradients", "loss-diverging", "loss-oscillating"}
-
-
-@dataclass
-class ActivationStats:
-    """An activation layer's output over the sampled forwards: for ReLU layers per-unit
-    zero streaks, for hidden sigmoid/tanh layers per-unit saturated counts."""
-
-    zero_now: np.ndarray | None = None  # per unit: 0 on every row of the last sampled forward
-    zero_streak: np.ndarray | None = None  # per unit: inputs of the sampled forwards since
-    # the last one where it was not 0 on every row
-    saturated: np.ndarray | None = None  # per unit, sampled inputs in the flat zone
-    samples: int = 0  # sampled inputs seen since the unit count last changed
+SAMPLES_PER_DOUBLING = 16
 
 
 class Monitor:
@@ -87,9 +58,10 @@ class Monitor:
 
     every: the sampling period, in steps: gradients, weights and activations are recorded
         on every ``every``-th step (the first included, and steps 4, 8, 16… below
-        ``every``) and the step after it; the loss at every ``check_finite``. ``every=1``
-        records every step (1.5–1.8x the training time of the seeds' networks, against
-        1.03–1.14x at the default: benchmarks/bench_monitor.py).
+        ``every``) and the step after it, over the first 32·``every`` steps; then twice as
+        far apart each time the run doubles (``spacing``). The loss is recorded at every
+        ``check_finite``. ``every=1`` records every step (see benchmarks/README.md for
+        the cost of each: benchmarks/bench_monitor.py).
     dead_after: a ReLU unit is dead once exactly 0 on this many consecutive sampled inputs
         (or on every input seen, if fewer).
     dead_fraction, saturated_fraction: dead (saturated) units are reported when at least this
@@ -149,7 +121,7 @@ class Monitor:
         self._watched = [
             (name, module, kind)
             for name, module in self._leaves
-            if (kind := _activation_kind(module, name == output)) is not None
+            if (kind := activation_kind(module, name == output)) is not None
         ]
         self.activations = {name: ActivationStats() for name, _, _ in self._watched}
         self._attached = True
@@ -174,7 +146,7 @@ class Monitor:
 
         def after(module, inputs, output):
             if isinstance(output, Tensor) and output.data.dtype.kind == "f" and output.data.size:
-                _record_output(stats, output.data, kind)
+                record_output(stats, output.data, kind)
 
         return after
 
@@ -213,15 +185,22 @@ class Monitor:
         }
 
     def sampled(self, t: int) -> bool:
-        """Whether step ``t`` is sampled: every ``every``-th (0 included), and the powers of
-        two from 4 below ``every`` (problems often start early; short runs get samples)."""
-        return t % self.every == 0 or (4 <= t < self.every and t & (t - 1) == 0)
+        """Whether step ``t`` is sampled: the powers of two from 4 below ``every`` (problems
+        often start early; short runs get samples), then every ``spacing(t)``-th step."""
+        return t % self.spacing(t) == 0 or (4 <= t < self.every and t & (t - 1) == 0)
+
+    def spacing(self, t: int) -> int:
+        """The steps between samples around step ``t``: ``every`` for the first
+        ``SAMPLES_PER_DOUBLING``·2·``every`` steps, then doubling each time the run doubles,
+        so a run of any length has ``SAMPLES_PER_DOUBLING`` samples per doubling of its
+        length (the cost per step falls as the run grows; every stretch is still seen)."""
+        return self.every << (t // (2 * SAMPLES_PER_DOUBLING * self.every)).bit_length()
 
     def _sample_after(self, t: int) -> int:
         """The first sampled step after ``t``."""
         doubled = max(4, 1 << t.bit_length())  # the next power of two above t, from 4
-        following = (t // self.every + 1) * self.every
-        return doubled if doubled < self.every else following
+        spacing = self.spacing(t)
+        return doubled if doubled < self.every else (t // spacing + 1) * spacing
 
     def _sample(self, t: int) -> dict[str, float]:
         """A sampled step: the first values, copies of the gradients (and of the weights of
@@ -407,99 +386,63 @@ class Monitor:
 
     # ----- findings ----------------------------------------------------------------------
     def findings(self) -> list[Finding]:
-        """Every problem the recorded statistics show, most basic first (NaN/Inf and loop
-        mistakes, gradients, units, the loss, then over-fitting); a symptom such as a loss
-        that does not decrease only when no cause was found."""
-        found = list(self._events.values())
-        found += self._setup_findings()
-        found += self._gradient_findings()
-        found += self._unit_findings()
-        steps, losses = self.losses.steps, self.losses.values
-        found += diverging_findings(steps, losses) + oscillating_findings(steps, losses)
-        if any(f.kind == "zero-grad-forgotten" for f in found):
-            found = [f for f in found if f.kind not in EXPLAINED_BY_ACCUMULATION]
-        if not found:
-            found += plateau_findings(steps, losses)
-        epochs, train, test = self._epochs()
-        found += overfitting_findings(
-            train, test, bool(self._higher_is_better), self.overfit_tolerance, epochs
-        )
-        return found
+        """Every problem the recorded statistics show: the rules of
+        nablab.diagnostics.rules.RULES in order, most basic first (NaN/Inf and loop
+        mistakes, gradients, units, the loss, then over-fitting)."""
+        return run_rules(self.record())
 
-    def _loss_falls(self) -> bool | None:
-        """Whether the loss fell (see plateau_findings); None with too few losses."""
-        losses = self.losses.values
-        if len(losses) < MIN_STEPS or not np.isfinite(losses).all():
-            return None
-        return not plateau_findings(self.losses.steps, losses)
-
-    def _setup_findings(self) -> list[Finding]:
+    def record(self) -> Record:
+        """What has been recorded so far, as the rules read it."""
         names = list(self.params)
-        moved = [
-            n not in self._first or not np.array_equal(self._first[n], self.params[n].data)
-            for n in names
-        ]
-        found = unchanged_findings(
-            names,
-            moved,
-            [self._largest_step[n] for n in names],
-            [not self.params[n].requires_grad for n in names],
-            self.steps,
-            self._loss_falls(),
-        )
-        found += accumulation_findings(names, self._accumulated, self._pairs)
-        li = self._logits_inputs
-        return found + probability_findings(li["loss"], li["input"], li["count"], li["seen"])
-
-    def _gradient_findings(self) -> list[Finding]:
-        """Zero, vanishing and exploding gradients of the matrices that had a gradient at
-        every recorded step (a frozen or unused one has none to judge) and are not reported
-        as unchanged (the gradient of a matrix no optimizer steps accumulates)."""
-        if not self._grads.steps:
-            return []
         grad, weight = np.array(self._grads.values), np.array(self._weights.values)
-        unchanged = {
-            n
-            for f in self._setup_findings()
-            if f.kind == "weights-unchanged"
-            for n in f.evidence["parameters"]
-        }  # reported: their numbers mislead
-        keep = [
-            i for i, n in enumerate(self.matrices) if (grad[:, i] >= 0).all() and n not in unchanged
-        ]
-        if not keep:
-            return []
-        names = [_short(self.matrices[i]) for i in keep]
-        steps, grad, weight = self._grads.steps, grad[:, keep], weight[:, keep]
-        numel = np.array([self.params[self.matrices[i]].data.size for i in keep])
-        found = zero_gradient_findings(names, steps, grad)
-        zero = set(found[0].evidence["layers"]) if found else set()
-        live = [i for i, n in enumerate(names) if n not in zero]
-        if not live:
-            return found
-        args = [names[i] for i in live], steps, grad[:, live], weight[:, live]
-        found += vanishing_findings(*args, numel[live], self._loss_falls())
+        if not self._grads.steps:
+            grad = weight = np.zeros((0, len(self.matrices)))
         updates = list(self._updates.values)
         if self._pair_open:  # the run stopped right after a sampled step
             updates.append(self._movement()[1])
-        blew_up = any(f.kind == "non-finite" for f in self._events.values())
-        return found + (update_findings(updates, blew_up) or exploding_findings(*args))
+        epochs, train, test = self._epochs()
+        li = self._logits_inputs
+        return Record(
+            steps=self.steps,
+            events=list(self._events.values()),
+            parameters=names,
+            moved=[
+                n not in self._first or not np.array_equal(self._first[n], self.params[n].data)
+                for n in names
+            ],
+            largest_step=[self._largest_step[n] for n in names],
+            frozen=[not self.params[n].requires_grad for n in names],
+            loss_falls=self._loss_falls(),
+            accumulated=dict(self._accumulated),
+            pairs=self._pairs,
+            logits_loss=li["loss"],
+            logits_input=li["input"],
+            logits_count=li["count"],
+            logits_seen=li["seen"],
+            matrices=[_short(n) for n in self.matrices],
+            numel=np.array([self.params[n].data.size for n in self.matrices]),
+            grad_steps=list(self._grads.steps),
+            grad=grad,
+            weight=weight,
+            updates=updates,
+            activations=[(name, kind, self.activations[name]) for name, _, kind in self._watched],
+            units={n: (w.data, None if b is None else b.data) for n, (w, b) in self.layers.items()},
+            loss_steps=list(self.losses.steps),
+            losses=list(self.losses.values),
+            epochs=epochs,
+            train=train,
+            test=test,
+            higher_is_better=bool(self._higher_is_better),
+            dead_after=self.dead_after,
+            dead_fraction=self.dead_fraction,
+            saturated_fraction=self.saturated_fraction,
+            overfit_tolerance=self.overfit_tolerance,
+        )
 
-    def _unit_findings(self) -> list[Finding]:
-        found = []
-        for name, _, kind in self._watched:
-            stats = self.activations[name]
-            if kind == "relu" and stats.samples:
-                found += dead_unit_findings(
-                    name, stats.zero_streak, stats.samples, self.dead_after, self.dead_fraction
-                )
-            elif stats.samples:
-                found += saturated_unit_findings(
-                    name, kind, stats.saturated, stats.samples, self.saturated_fraction
-                )
-        for name, (weight, bias) in self.layers.items():
-            found += symmetric_unit_findings(name, weight.data, None if bias is None else bias.data)
-        return found
+    def _loss_falls(self) -> bool | None:
+        """Whether the loss fell (see loss_is_flat); None with too few losses."""
+        flat = loss_is_flat(self.losses.values)
+        return None if flat is None else not flat
 
     def report(self) -> str:
         """Plain text: the last step's gradient norms, the sampled activations, the findings
@@ -537,32 +480,6 @@ class Monitor:
 
     def __exit__(self, *exc) -> None:
         self.detach()
-
-
-def _activation_kind(module, is_output: bool) -> str | None:
-    """ "relu", "sigmoid" or "tanh" for the layers whose units are judged; a sigmoid or tanh
-    output layer is not (a confident output saturates by design)."""
-    if isinstance(module, ReLU):
-        return "relu"
-    if isinstance(module, (Sigmoid, Tanh)) and not is_output:
-        return "tanh" if isinstance(module, Tanh) else "sigmoid"
-    return None
-
-
-def _record_output(stats: ActivationStats, data: np.ndarray, kind: str) -> None:
-    """Add one sampled forward's output (units on the last axis) to ``stats``."""
-    rows = data.reshape(-1, data.shape[-1] if data.ndim else 1)
-    counts = stats.zero_streak if kind == "relu" else stats.saturated
-    if counts is None or counts.shape[0] != rows.shape[1]:
-        stats.samples, counts = 0, np.zeros(rows.shape[1], np.int64)
-    if kind == "relu":
-        stats.zero_now = ~rows.any(axis=0)
-        stats.zero_streak = np.where(stats.zero_now, counts + len(rows), 0)
-    else:
-        centre = 0.0 if kind == "tanh" else 0.5
-        flat = np.abs(rows - centre) > (0.99 if kind == "tanh" else 0.49)
-        stats.saturated = counts + np.count_nonzero(flat, axis=0)
-    stats.samples += len(rows)
 
 
 def _is_leaf(module) -> bool:

@@ -6,7 +6,10 @@ from __future__ import annotations
 class Thinned:
     """(step, value) pairs, thinned as they come: every one is kept until ``capacity`` are
     held, then every 2nd (by arrival), then every 4th… so memory stays below ``capacity``
-    entries however many are added, and what is kept spans the whole run evenly."""
+    entries however many are added, and what is kept spans the whole run evenly.
+
+    The arrivals kept are always 0, s, 2s, … for the current stride s, so thinning halves
+    the lists (``[::2]``) and an add is a counter, a remainder and two appends."""
 
     def __init__(self, capacity: int = 4096):
         if capacity < 2:
@@ -14,22 +17,17 @@ class Thinned:
         self.capacity, self.stride, self.added = capacity, 1, 0
         self.steps: list[int] = []
         self.values: list = []
-        self._arrivals: list[int] = []
 
     def add(self, step: int, value) -> None:
         arrival = self.added
-        self.added += 1
+        self.added = arrival + 1
         if arrival % self.stride:
             return
         self.steps.append(step)
         self.values.append(value)
-        self._arrivals.append(arrival)
         if len(self.steps) >= self.capacity:
             self.stride *= 2
-            kept = [i for i, a in enumerate(self._arrivals) if a % self.stride == 0]
-            self.steps = [self.steps[i] for i in kept]
-            self.values = [self.values[i] for i in kept]
-            self._arrivals = [self._arrivals[i] for i in kept]
+            self.steps, self.values = self.steps[::2], self.values[::2]
 
     def __len__(self) -> int:
         return len(self.steps)
