@@ -6,14 +6,14 @@ import pytest
 
 from nablab import cli
 from nablab.labs import LABS, Claim, Outcome, Param, Published, Table, lab
-from nablab.viz import curves
+from nablab.viz import curves, save
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _tiny(p, ctx):
     draws = [float(v) for v in ctx.track(ctx.rng.random(p.steps), p.steps, "drawing")]
-    figure = curves({"loss": draws}, ctx.out / "loss.png")
+    figure = save(curves({"loss": draws}), ctx.out / "loss.png")
     return Outcome(
         tables=[Table("draws", ["name", "ours"], [["first", draws[0]], ["last", draws[-1]]])],
         figures=[figure],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..viz import curves
+from ..viz import curves, save
 from .base import Table
 from .declaration import Claim, Outcome, lab
 from .params import Param
@@ -164,21 +164,27 @@ def experiment(p, ctx) -> Outcome:
         for lam, e in effects.items()
     ]  # fmt: skip
 
-    figure = curves(
-        {
-            f"{split}, {label}": (
-                np.array(p.lambdas),
-                np.array([getattr(runs[(lam, inc)][0], f"{split}_accuracy").mean()
-                          for lam in p.lambdas]),
-            )
-            for split in ("train", "test")
-            for inc, label in ((False, "W only"), (True, "W and b"))
-        },
+    figure = save(
+        curves(
+            {
+                f"{split}, {label}": (
+                    np.array(p.lambdas),
+                    np.array(
+                        [
+                            getattr(runs[(lam, inc)][0], f"{split}_accuracy").mean()
+                            for lam in p.lambdas
+                        ]
+                    ),
+                )
+                for split in ("train", "test")
+                for inc, label in ((False, "W only"), (True, "W and b"))
+            },
+            xlabel="λ",
+            ylabel=f"accuracy (mean of {len(seeds)} seeds)",
+            title="ℓ2 penalty on weights only vs on weights and biases",
+        ),
         ctx.out / "bias_penalty_accuracy.png",
-        xlabel="λ",
-        ylabel=f"accuracy (mean of {len(seeds)} seeds)",
-        title="ℓ2 penalty on weights only vs on weights and biases",
-    )  # fmt: skip
+    )
     return Outcome(
         tables=[
             Table(

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..diagnostics import Monitor
-from ..viz import curves, grad_norm_bars
+from ..viz import curves, grad_norm_bars, save
 from .base import Table, spread
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -217,16 +217,20 @@ def experiment(p, ctx) -> Outcome:
     )  # fmt: skip
 
     figures = [
-        grad_norm_bars(
-            {name: dict(zip(LAYERS, np.median(n, axis=0))) for name, n in norms.items()},
+        save(
+            grad_norm_bars(
+                {name: dict(zip(LAYERS, np.median(n, axis=0))) for name, n in norms.items()},
+                title=f"first-step weight-gradient norms, biases {p.bias:g} "
+                f"(median of {len(seeds)} seeds)",
+            ),
             ctx.out / "dead_relu_grad_norms.png",
-            title=f"first-step weight-gradient norms, biases {p.bias:g} "
-            f"(median of {len(seeds)} seeds)",
         ),
-        curves(
-            {key: runs[0]["losses"] for key, runs in long.items()},
+        save(
+            curves(
+                {key: runs[0]["losses"] for key, runs in long.items()},
+                title=f"training loss, biases {p.bias:g} (seed {long_seeds[0]})",
+            ),
             ctx.out / "dead_relu_longer_loss.png",
-            title=f"training loss, biases {p.bias:g} (seed {long_seeds[0]})",
         ),
     ]
     return Outcome(

@@ -18,10 +18,9 @@ import nablab
 from nablab import nn, optim
 from nablab.data import load_data_time_machine, time_machine
 from nablab.lm import RNNModel, detach_state
-from nablab.viz import activation_plot
+from nablab.viz import activation_plot, curve_panels, save
 from nablab.viz.activations import activation_curve
 
-from ._panels import curve_panels
 from .base import Table, spread
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -376,16 +375,18 @@ def experiment(p, ctx) -> Outcome:
     }
     k = np.arange(1, p.products + 2)
     figures.append(
-        curve_panels(
-            {
-                "product of k random 4×4 matrices": {
-                    **{f"seed {s}": logs for s, logs in products.items()},
-                    "theory slope": (k, theory * k),
-                }
-            },
+        save(
+            curve_panels(
+                {
+                    "product of k random 4×4 matrices": {
+                        **{f"seed {s}": logs for s, logs in products.items()},
+                        "theory slope": (k, theory * k),
+                    }
+                },
+                xlabel="k (factors)",
+                ylabel="log10 ‖A₁…A_k‖_F",
+            ),
             out / "gradient_explosion_matrix_products.png",
-            xlabel="k (factors)",
-            ylabel="log10 ‖A₁…A_k‖_F",
         )
     )
 
@@ -401,11 +402,13 @@ def experiment(p, ctx) -> Outcome:
     )
     metrics["sigmoid_grad"] = {f"{x:g}": d for x, d in zip(xs, slopes_sigmoid.tolist())}
     figures.append(
-        activation_plot(
-            {"sigmoid": nablab.sigmoid},
+        save(
+            activation_plot(
+                {"sigmoid": nablab.sigmoid},
+                xlim=(-8.0, 8.0),
+                title="sigmoid: the gradient vanishes for |x| ≳ 4",
+            ),
             out / "gradient_explosion_sigmoid.png",
-            xlim=(-8.0, 8.0),
-            title="sigmoid: the gradient vanishes for |x| ≳ 4",
         )
     )
 
@@ -431,19 +434,25 @@ def experiment(p, ctx) -> Outcome:
     )  # fmt: skip
     by_act = {a: {k.split("=", 1)[1]: r for k, r in mlp.items() if k.startswith(a)} for a in gains}
     figures.append(
-        curve_panels(
-            {f"{a}: activation RMS": {f"g = {g}": r["rms"] for g, r in by_act[a].items()}
-             for a in gains}
-            | {f"{a}: ‖∂L/∂W_l‖": {f"g = {g}": r["grad_norm"] for g, r in by_act[a].items()}
-               for a in gains},
+        save(
+            curve_panels(
+                {
+                    f"{a}: activation RMS": {f"g = {g}": r["rms"] for g, r in by_act[a].items()}
+                    for a in gains
+                }
+                | {
+                    f"{a}: ‖∂L/∂W_l‖": {f"g = {g}": r["grad_norm"] for g, r in by_act[a].items()}
+                    for a in gains
+                },
+                logy=True,
+                xlabel="layer l",
+                ylabel="value",
+                ncols=2,
+                title=f"{p.depth}-layer MLP: forward signal and weight gradients by init scale g",
+            ),
             out / "gradient_explosion_deep_mlp.png",
-            logy=True,
-            xlabel="layer l",
-            ylabel="value",
-            ncols=2,
-            title=f"{p.depth}-layer MLP: forward signal and weight gradients by init scale g",
         )
-    )  # fmt: skip
+    )
 
     # 5. Gradient clipping on an RNN language model (d2l's setting).
     runs, rnn_seeds = rnn_runs(p), ctx.seeds(p.rnn_seeds)
@@ -484,18 +493,20 @@ def experiment(p, ctx) -> Outcome:
         shown[f"{runs['unclipped'][0]} (seed {blown[0]})"] = histories["unclipped", blown[0]]
     iterations = len(histories["clipped", ctx.seed]["norm"])
     figures.append(
-        curve_panels(
-            {
-                "perplexity per epoch": {n: h["perplexity"] for n, h in shown.items()},
-                "‖g‖ per iteration, before clipping": {n: h["norm"] for n, h in shown.items()}
-                | {f"θ = {p.clip:g}": [p.clip] * iterations},
-            },
+        save(
+            curve_panels(
+                {
+                    "perplexity per epoch": {n: h["perplexity"] for n, h in shown.items()},
+                    "‖g‖ per iteration, before clipping": {n: h["norm"] for n, h in shown.items()}
+                    | {f"θ = {p.clip:g}": [p.clip] * iterations},
+                },
+                logy=True,
+                xlabel="epoch / iteration",
+                ylabel="perplexity / ‖g‖",
+                ncols=2,
+                title=f"Gradient clipping on a character-level RNN (seed {ctx.seed})",
+            ),
             out / "gradient_explosion_rnn_clipping.png",
-            logy=True,
-            xlabel="epoch / iteration",
-            ylabel="perplexity / ‖g‖",
-            ncols=2,
-            title=f"Gradient clipping on a character-level RNN (seed {ctx.seed})",
         )
     )
 

@@ -19,13 +19,13 @@ import numpy as np
 import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset
-from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, lab
 from nablab.labs.params import Param
 from nablab.labs.recipes import moons300
 from nablab.labs.runner import Context
 from nablab.labs.training import train
+from nablab.viz import curve_panels, save
 
 
 def inits(large=1.0, small=0.01) -> dict:
@@ -276,31 +276,40 @@ def experiment(p, ctx) -> Outcome:
     layers = np.arange(n_layers + 1)
     widths = [2, *p.train_hidden, 1]
     figures = [
-        curve_panels(
-            {
-                "variance of layer outputs": {init: (layers, v) for init, (v, _) in stats.items()},
-                "share of saturated units (|h| > 0.99)": {
-                    init: (layers, np.maximum(s, 1e-4)) for init, (_, s) in stats.items()
+        save(
+            curve_panels(
+                {
+                    "variance of layer outputs": {
+                        init: (layers, v) for init, (v, _) in stats.items()
+                    },
+                    "share of saturated units (|h| > 0.99)": {
+                        init: (layers, np.maximum(s, 1e-4)) for init, (_, s) in stats.items()
+                    },
                 },
-            },
+                logy=True,
+                xlabel="layer (0 = input)",
+                ylabel="value (log scale)",
+                ncols=2,
+                marker="o",
+                title=f"tanh MLP {p.widths}: forward signal by init "
+                "(shares below 1e-4 drawn at 1e-4)",
+            ),
             ctx.out / "init_schemes_variance.png",
-            logy=True,
-            xlabel="layer (0 = input)",
-            ylabel="value (log scale)",
-            ncols=2,
-            marker="o",
-            title=f"tanh MLP {p.widths}: forward signal by init (shares below 1e-4 drawn at 1e-4)",
         ),
-        curve_panels(
-            {
-                f"{split} loss per epoch": {init: runs[init, ctx.seed][split] for init in compared}
-                for split in ("train", "test")
-            },
+        save(
+            curve_panels(
+                {
+                    f"{split} loss per epoch": {
+                        init: runs[init, ctx.seed][split] for init in compared
+                    }
+                    for split in ("train", "test")
+                },
+                logy=True,
+                ylabel="BCE",
+                ncols=2,
+                title=f"Moons, MLP {widths} tanh: Xavier vs {large} (seed {ctx.seed})",
+            ),
             ctx.out / "init_schemes_training.png",
-            logy=True,
-            ylabel="BCE",
-            ncols=2,
-            title=f"Moons, MLP {widths} tanh: Xavier vs {large} (seed {ctx.seed})",
         ),
     ]
     return Outcome(

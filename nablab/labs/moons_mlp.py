@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..viz import curves, decision_boundary
+from ..viz import curves, decision_boundary, save
 from .base import Table
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -124,18 +124,22 @@ def experiment(p, ctx) -> Outcome:
         ],
     )
     figures = [
-        curves(
-            {"train loss (BCE)": history0.losses, "dev accuracy": history0.dev_accuracy},
+        save(
+            curves(
+                {"train loss (BCE)": history0.losses, "dev accuracy": history0.dev_accuracy},
+                ylabel="loss / accuracy",
+                title=f"Model_MLP_L2 on Moon1000, seed {seeds[0]}",
+            ),
             ctx.out / "moons_mlp_curves.png",
-            ylabel="loss / accuracy",
-            title=f"Model_MLP_L2 on Moon1000, seed {seeds[0]}",
         ),
-        decision_boundary(
-            predictor(model0),
-            splits0[0][0].data,
-            splits0[0][1].data,
+        save(
+            decision_boundary(
+                predictor(model0),
+                splits0[0][0].data,
+                splits0[0][1].data,
+                title=f"best-dev model, seed {seeds[0]} (training points)",
+            ),
             ctx.out / "moons_mlp_boundary.png",
-            title=f"best-dev model, seed {seeds[0]} (training points)",
         ),
     ]
     return Outcome(

@@ -25,13 +25,13 @@ import numpy as np
 import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset
-from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, lab
 from nablab.labs.params import Param
 from nablab.labs.recipes import ACTIVATION_NAMES, activation_module, linear_layers, moons300
 from nablab.labs.runner import Context
 from nablab.labs.training import train
+from nablab.viz import curve_panels, save
 
 ARMS = ("plain", "batchnorm", "layernorm")
 BOOK_LAYERS = (100, 200, 400, 300, 2, 2)
@@ -369,23 +369,34 @@ def experiment(p, ctx) -> Outcome:
         for lr in p.lr
     }
     figures = [
-        curve_panels(
-            {arm: {f"lr {lr:g}": runs[arm, lr, ctx.seed]["loss"] for lr in p.lr} for arm in arms},
+        save(
+            curve_panels(
+                {
+                    arm: {f"lr {lr:g}": runs[arm, lr, ctx.seed]["loss"] for lr in p.lr}
+                    for arm in arms
+                },
+                logy=True,
+                ylabel="training BCE (mean over the epoch)",
+                title=f"{p.depth}-hidden-layer {p.activation} MLP on moons, seed {ctx.seed} "
+                "(a diverged run stops)",
+            ),
             ctx.out / "normalization_loss.png",
-            logy=True,
-            ylabel="training BCE (mean over the epoch)",
-            title=f"{p.depth}-hidden-layer {p.activation} MLP on moons, seed {ctx.seed} "
-            "(a diverged run stops)",
         ),
-        curve_panels(
-            {"first step (init)": {arm: (layers, np.median(first[arm], axis=0)) for arm in arms}}
-            | median_grads,
+        save(
+            curve_panels(
+                {
+                    "first step (init)": {
+                        arm: (layers, np.median(first[arm], axis=0)) for arm in arms
+                    }
+                }
+                | median_grads,
+                logy=True,
+                xlabel="Linear layer (1 = input side)",
+                ylabel="‖∂L/∂W‖_F",
+                marker="o",
+                title="weight-gradient norm per layer, median over seeds",
+            ),
             ctx.out / "normalization_grad_norms.png",
-            logy=True,
-            xlabel="Linear layer (1 = input side)",
-            ylabel="‖∂L/∂W‖_F",
-            marker="o",
-            title="weight-gradient norm per layer, median over seeds",
         ),
     ]
     return Outcome(

@@ -22,14 +22,13 @@ import numpy as np
 
 import nablab
 from nablab import optim
-from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, Published, lab
 from nablab.labs.params import Param
 from nablab.labs.recipes import accuracy, mlp_3l, moons_per_seed
 from nablab.labs.training import train
 from nablab.nn.functional import binary_cross_entropy_with_logits as bce_with_logits
-from nablab.viz import contour_trajectories
+from nablab.viz import contour_trajectories, curve_panels, save
 
 KINDS = ("GD", "AdaGrad", "RMSprop", "Momentum", "Adam")
 BOOK_EPS = 1e-7  # the book's code: ε = 1e-7, inside the square root
@@ -437,13 +436,15 @@ def experiment(p, ctx) -> Outcome:
         )
     )  # fmt: skip
     figures.append(
-        contour_trajectories(
-            lambda a, b: 0.2 * a**2 + 2 * b**2,
-            {name: paths2[name, "nablab.optim"] for name in specs_2d},
+        save(
+            contour_trajectories(
+                lambda a, b: 0.2 * a**2 + 2 * b**2,
+                {name: paths2[name, "nablab.optim"] for name in specs_2d},
+                xlim=(-2.0, 4.0),
+                ylim=(-4.5, 4.5),
+                title="f = 0.2x₀² + 2x₁² (axes x1 = x₀, x2 = x₁): nablab.optim paths",
+            ),
             ctx.out / "optimizers_2d.png",
-            xlim=(-2.0, 4.0),
-            ylim=(-4.5, 4.5),
-            title="f = 0.2x₀² + 2x₁² (axes x1 = x₀, x2 = x₁): nablab.optim paths",
         )
     )
 
@@ -495,14 +496,17 @@ def experiment(p, ctx) -> Outcome:
         )
     )
     figures.append(
-        contour_trajectories(
-            lambda a, b: a**2 + b**2 + b**3 + a * b,
-            {name: paths3[name, "nablab.optim"] for name in specs_3d},
+        save(
+            contour_trajectories(
+                lambda a, b: a**2 + b**2 + b**3 + a * b,
+                {name: paths3[name, "nablab.optim"] for name in specs_3d},
+                xlim=(-1.5, 3.0),
+                ylim=(-3.0, 3.5),
+                levels=40,
+                title="f = x₀² + x₁² + x₁³ + x₀x₁ (x1 = x₀, x2 = x₁): "
+                "min (0, 0), saddle (0.25, −0.5)",
+            ),
             ctx.out / "optimizers_3d.png",
-            xlim=(-1.5, 3.0),
-            ylim=(-3.0, 3.5),
-            levels=40,
-            title="f = x₀² + x₁² + x₁³ + x₀x₁ (x1 = x₀, x2 = x₁): min (0, 0), saddle (0.25, −0.5)",
         )
     )
 
@@ -541,19 +545,21 @@ def experiment(p, ctx) -> Outcome:
     )  # fmt: skip
     gd_names = [n for n in moons if n.startswith("GD lr")]
     figures.append(
-        curve_panels(
-            {
-                "moons MLP: optimizers": {
-                    n: moons[n]["loss"][:, 0] for n in list(moons)[: len(kinds)]
+        save(
+            curve_panels(
+                {
+                    "moons MLP: optimizers": {
+                        n: moons[n]["loss"][:, 0] for n in list(moons)[: len(kinds)]
+                    },
+                    "moons MLP: GD learning rates": {n: moons[n]["loss"][:, 0] for n in gd_names},
+                    "seeds/003 network: GD steps": {f"step {s:g}": h for s, h in steps_net.items()},
                 },
-                "moons MLP: GD learning rates": {n: moons[n]["loss"][:, 0] for n in gd_names},
-                "seeds/003 network: GD steps": {f"step {s:g}": h for s, h in steps_net.items()},
-            },
+                logy=True,
+                xlabel="iteration",
+                ylabel="training loss",
+                title=f"Training loss (seed {ctx.seed})",
+            ),
             ctx.out / "optimizers_losses.png",
-            logy=True,
-            xlabel="iteration",
-            ylabel="training loss",
-            title=f"Training loss (seed {ctx.seed})",
         )
     )
     signs = {

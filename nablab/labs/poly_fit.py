@@ -12,12 +12,12 @@ import numpy as np
 import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, polynomial
-from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, Published, lab
 from nablab.labs.params import Param
 from nablab.labs.runner import Context
 from nablab.labs.training import train
+from nablab.viz import curve_panels, save
 
 # d2l 1st edition, PyTorch port (the seed's code): final-epoch losses, weights, bias.
 PUBLISHED = {
@@ -404,48 +404,54 @@ def experiment(p, ctx) -> Outcome:
 
     out = ctx.out
     figures = [
-        curve_panels(
-            {name: {"train": r["train"], "test": r["test"]} for name, r in main.items()},
+        save(
+            curve_panels(
+                {name: {"train": r["train"], "test": r["test"]} for name, r in main.items()},
+                logy=True,
+                ylabel="MSE",
+                title=f"Classic edition: train and test loss per epoch (seed {ctx.seed})",
+            ),
             out / "poly_fit_classic_losses.png",
-            logy=True,
-            ylabel="MSE",
-            title=f"Classic edition: train and test loss per epoch (seed {ctx.seed})",
         ),
-        curve_panels(
-            {
-                name: {"train": r["train"], "test": r["test"]}
-                for name, r in current.items()
-                if "least" not in name
-            },
+        save(
+            curve_panels(
+                {
+                    name: {"train": r["train"], "test": r["test"]}
+                    for name, r in current.items()
+                    if "least" not in name
+                },
+                logy=True,
+                ylabel="MSE",
+                ncols=2,
+                title=f"Current edition: train and test loss per epoch (seed {ctx.seed})",
+            ),
             out / "poly_fit_current_losses.png",
-            logy=True,
-            ylabel="MSE",
-            ncols=2,
-            title=f"Current edition: train and test loss per epoch (seed {ctx.seed})",
         ),
     ]
     cubic, linear = main["cubic"], main["linear"]
     powers = lambda n: np.arange(n)  # noqa: E731
     figures.append(
-        curve_panels(
-            {
-                "classic edition (w₀ = b)": {
-                    "true": (powers(4), [5.0, 1.2, -3.4, 5.6]),
-                    "cubic fit": (powers(4), [cubic["b"], *cubic["w"]]),
-                    "linear fit": (powers(2), [linear["b"], *linear["w"]]),
+        save(
+            curve_panels(
+                {
+                    "classic edition (w₀ = b)": {
+                        "true": (powers(4), [5.0, 1.2, -3.4, 5.6]),
+                        "cubic fit": (powers(4), [cubic["b"], *cubic["w"]]),
+                        "linear fit": (powers(2), [linear["b"], *linear["w"]]),
+                    },
+                    "current edition (SGD fits)": {
+                        "true": (powers(20), true_w),
+                        "4 features": (powers(4), current["4 features"]["w"]),
+                        "20 features": (powers(20), current["20 features"]["w"]),
+                    },
                 },
-                "current edition (SGD fits)": {
-                    "true": (powers(20), true_w),
-                    "4 features": (powers(4), current["4 features"]["w"]),
-                    "20 features": (powers(20), current["20 features"]["w"]),
-                },
-            },
+                xlabel="power i",
+                ylabel="coefficient",
+                ncols=2,
+                marker="o",
+                title="Learned vs true coefficients",
+            ),
             out / "poly_fit_weights.png",
-            xlabel="power i",
-            ylabel="coefficient",
-            ncols=2,
-            marker="o",
-            title="Learned vs true coefficients",
         )
     )
 

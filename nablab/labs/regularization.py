@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..viz import curves, decision_boundary
+from ..viz import curves, decision_boundary, save
 from .base import Table
 from .declaration import Claim, Metric, Outcome, Published, lab
 from .params import Param
@@ -215,27 +215,33 @@ def experiment(p, ctx) -> Outcome:
     )  # fmt: skip
 
     figures = [
-        decision_boundary(
-            predictor(model, threshold=0.0, seed_index=0),
-            batch.X_train.data[0],
-            batch.y_train.data[0],
+        save(
+            decision_boundary(
+                predictor(model, threshold=0.0, seed_index=0),
+                batch.X_train.data[0],
+                batch.y_train.data[0],
+                title=f"{name} (seed {seeds[0]}): train {results[name].train_accuracy[0]:.3f}, "
+                f"test {results[name].test_accuracy[0]:.3f}",
+            ),
             ctx.out / f"regularization_boundary_{k}.png",
-            title=f"{name} (seed {seeds[0]}): train {results[name].train_accuracy[0]:.3f}, "
-            f"test {results[name].test_accuracy[0]:.3f}",
         )
         for k, (name, model) in enumerate(models.items())
     ]
     figures.append(
-        curves(
-            {name: (np.arange(len(r.losses)) * r.record_every, r.losses.mean(axis=1))
-             for name, r in results.items()},
+        save(
+            curves(
+                {
+                    name: (np.arange(len(r.losses)) * r.record_every, r.losses.mean(axis=1))
+                    for name, r in results.items()
+                },
+                logy=True,
+                xlabel="iteration",
+                ylabel="training BCE (mean over seeds)",
+                title="training loss (data term only; dropout runs with their masks)",
+            ),
             ctx.out / "regularization_loss.png",
-            logy=True,
-            xlabel="iteration",
-            ylabel="training BCE (mean over seeds)",
-            title="training loss (data term only; dropout runs with their masks)",
         )
-    )  # fmt: skip
+    )
     return Outcome(
         tables=[summary, per_seed],
         figures=figures,

@@ -11,13 +11,12 @@ import numpy as np
 import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, linear_high_dim
-from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, Published, lab
 from nablab.labs.params import Param
 from nablab.labs.runner import Context
 from nablab.labs.training import train
-from nablab.viz import curves
+from nablab.viz import curve_panels, curves, save
 
 # ‖w‖ after training, d2l 0.14–0.17 (batch 5): no decay, λ = 3.
 PUBLISHED_NORM = {0.0: (12.8, 15.1), 3.0: (0.32, 0.44)}
@@ -243,20 +242,27 @@ def experiment(p, ctx) -> Outcome:
         for a, b in zip(main[lam]["norm"], optimizer_runs[lam]["norm"])
     )
     figures = [
-        curve_panels(
-            {f"λ = {lam:g}": {"train": h["train"], "test": h["test"]} for lam, h in main.items()},
+        save(
+            curve_panels(
+                {
+                    f"λ = {lam:g}": {"train": h["train"], "test": h["test"]}
+                    for lam, h in main.items()
+                },
+                logy=True,
+                ylabel="mean ½(ŷ − y)²",
+                ncols=2,
+                title=f"From scratch, batch {p.batch_size}, seed {ctx.seed}",
+            ),
             ctx.out / "weight_decay_losses.png",
-            logy=True,
-            ylabel="mean ½(ŷ − y)²",
-            ncols=2,
-            title=f"From scratch, batch {p.batch_size}, seed {ctx.seed}",
         ),
-        curves(
-            {f"λ = {lam:g}": h["norm"] for lam, h in main.items()},
+        save(
+            curves(
+                {f"λ = {lam:g}": h["norm"] for lam, h in main.items()},
+                logy=True,
+                ylabel="‖w‖",
+                title=f"‖w‖ per epoch (true ‖w‖ = {true_norm:.3f})",
+            ),
             ctx.out / "weight_decay_norm.png",
-            logy=True,
-            ylabel="‖w‖",
-            title=f"‖w‖ per epoch (true ‖w‖ = {true_norm:.3f})",
         ),
     ]
     notes = [

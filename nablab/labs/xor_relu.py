@@ -22,7 +22,7 @@ import numpy as np
 from .. import nn, optim, relu, tensor
 from ..data import xor
 from ..nn import functional as F
-from ..viz import curves, decision_boundary
+from ..viz import curves, decision_boundary, save
 from .base import Table
 from .declaration import Claim, Metric, Outcome, Published, lab
 from .params import Param
@@ -157,8 +157,9 @@ def plot_regions(params: list, hidden: int, run: int, accuracy: float, path):
         return forward(one_run, tensor(grid.astype(X.dtype))).data[0, :, 0] > 0.5
 
     title = f"{hidden} hidden units, run {run}: accuracy {accuracy:.0%}"
-    return decision_boundary(
-        predict, X.data, y.data, path, xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), title=title
+    return save(
+        decision_boundary(predict, X.data, y.data, xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), title=title),
+        path,
     )
 
 
@@ -289,19 +290,22 @@ def experiment(p, ctx) -> Outcome:
             figures.append(plot_regions(params_s, shown, r, float(found_s["accuracy"][r]), path))
     steps = np.arange(len(history_s)) * RECORD_EVERY
     figures.append(
-        curves(
-            {
-                f"median of the {int(mask.sum())} {label} runs": (
-                    steps, np.median(history_s[:, mask], axis=1)
-                )
-                for label, mask in groups.items()
-                if mask.any()
-            },
+        save(
+            curves(
+                {
+                    f"median of the {int(mask.sum())} {label} runs": (
+                        steps,
+                        np.median(history_s[:, mask], axis=1),
+                    )
+                    for label, mask in groups.items()
+                    if mask.any()
+                },
+                logy=True,
+                title=f"{shown} hidden units: MSE during training",
+            ),
             ctx.out / f"xor_relu_loss_{shown}_units.png",
-            logy=True,
-            title=f"{shown} hidden units: MSE during training",
         )
-    )  # fmt: skip
+    )
     failed = results[2][2]["accuracy"] < 1 if 2 in results else np.zeros(0, bool)
     return Outcome(
         tables=[

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import data
 from ..diagnostics import Monitor
-from ..viz import curves, decision_boundary
+from ..viz import curves, decision_boundary, save
 from .base import Table, spread
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -315,30 +315,42 @@ def experiment(p, ctx) -> Outcome:
     )  # fmt: skip
 
     figures = [
-        curves(
-            {**{label: r[2] for label, (r, _) in spread_runs.items()},
-             f"circles, {sym}": circles[sym][0]["spread"],
-             f"circles, {other}": circles[other][0]["spread"]},
+        save(
+            curves(
+                {
+                    **{label: r[2] for label, (r, _) in spread_runs.items()},
+                    f"circles, {sym}": circles[sym][0]["spread"],
+                    f"circles, {other}": circles[other][0]["spread"],
+                },
+                logy=True,
+                ylabel="max |unit j − unit 0| of fc1 (W, b)",
+                title="symmetric init: how far the hidden units drift apart (float32 rounding)",
+            ),
             ctx.out / "zero_init_unit_spread.png",
-            logy=True,
-            ylabel="max |unit j − unit 0| of fc1 (W, b)",
-            title="symmetric init: how far the hidden units drift apart (float32 rounding)",
         ),
-        curves(
-            {name: runs[0]["losses"] for name, runs in circles.items()},
+        save(
+            curves(
+                {name: runs[0]["losses"] for name, runs in circles.items()},
+                title=f"circles, seed {ctx.seed}: training loss",
+            ),
             ctx.out / "zero_init_circles_loss.png",
-            title=f"circles, seed {ctx.seed}: training loss",
         ),
         *(
-            decision_boundary(
-                predictor(run0["model"]), run0["splits"][0][0].data, run0["splits"][0][1].data,
-                ctx.out / f"zero_init_circles_boundary_{slug}.png", xlim=(-1.5, 1.5),
-                ylim=(-1.5, 1.5), title=f"circles: {name} (test acc {run0['test_accuracy']:.3f})",
+            save(
+                decision_boundary(
+                    predictor(run0["model"]),
+                    run0["splits"][0][0].data,
+                    run0["splits"][0][1].data,
+                    xlim=(-1.5, 1.5),
+                    ylim=(-1.5, 1.5),
+                    title=f"circles: {name} (test acc {run0['test_accuracy']:.3f})",
+                ),
+                ctx.out / f"zero_init_circles_boundary_{slug}.png",
             )
             for name, slug in ((sym, "zero"), (wide, "random"))
             for run0 in circles[name][:1]
         ),
-    ]  # fmt: skip
+    ]
 
     drift = {
         label: {"passes_1e-3_at": int(np.argmax(r[2] > 1e-3)) if (r[2] > 1e-3).any() else None,
