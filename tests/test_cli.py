@@ -255,7 +255,7 @@ def test_report_command_writes_html_with_claims_and_per_lab_results(tiny_lab, tm
     assert code == 0
     page = (tmp_path / "report.html").read_text()
     assert "Does the tiny lab run [at all]?" in page and "data:image/png;base64," in page
-    assert "<h3>Claims</h3>" in page and "✔ the lr is small" in page
+    assert "<ul class=claims>" in page and "✔ the lr is small" in page
     assert (tmp_path / tiny_lab / "results.json").exists()
     assert "report.html" in capsys.readouterr().out
 

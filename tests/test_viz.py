@@ -98,8 +98,10 @@ def test_legends_sit_outside_the_axes_and_colors_follow_the_arm():
     legend_box = ax.get_legend().get_window_extent()
     assert legend_box.x0 >= ax.get_window_extent().x1  # to the right of the plot area
     lines = {line.get_label(): line for line in ax.get_lines()}
-    assert lines["l2"].get_color() == colors["l2"] and lines["baseline"].get_color() == colors[
-        "baseline"]
+    assert (
+        lines["l2"].get_color() == colors["l2"]
+        and lines["baseline"].get_color() == colors["baseline"]
+    )
     assert lines["chance level"].get_ydata()[0] == 2.0
 
 
