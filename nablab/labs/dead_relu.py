@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..diagnostics import Monitor
-from ..viz import curves, grad_norm_bars, save
+from ..viz import arm_colors, curve_panels, grad_norm_bars, save
 from .base import Table, spread
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -216,23 +216,28 @@ def experiment(p, ctx) -> Outcome:
          for key, runs in long.items()],
     )  # fmt: skip
 
+    colors = arm_colors(arms(p))
     figures = [
         save(
             grad_norm_bars(
                 {name: dict(zip(LAYERS, np.median(n, axis=0))) for name, n in norms.items()},
                 title=f"first-step weight-gradient norms, biases {p.bias:g} "
                 f"(median of {len(seeds)} seeds)",
+                colors=colors,
             ),
             ctx.out / "dead_relu_grad_norms.png",
         ),
         save(
-            curves(
-                {key: runs[0]["losses"] for key, runs in long.items()},
+            curve_panels(
+                {f"lr {lr:g}": {name: long[f"{name}, lr {lr:g}"][0]["losses"] for name in arms(p)}
+                 for lr in p.lr},
                 title=f"training loss, biases {p.bias:g} (seed {long_seeds[0]})",
+                colors=colors,
+                references={"chance level: ln 2 (ŷ = 0.5 everywhere)": float(np.log(2))},
             ),
             ctx.out / "dead_relu_longer_loss.png",
         ),
-    ]
+    ]  # fmt: skip
     return Outcome(
         tables=[norm_table, unit_table, long_table],
         figures=figures,

@@ -27,6 +27,7 @@ def decision_boundary(
     title: str | None = None,
     X_test=None,
     y_test=None,
+    shade_label: str = "P(y = 1)",
 ):
     """What a classifier predicts over a ``resolution``² grid of ``xlim`` × ``ylim``, with the
     training points (filled circles) and, when given, the test points (hollow squares).
@@ -36,13 +37,14 @@ def decision_boundary(
     integers: hard regions) or to N probabilities P(y = 1) as floats in [0, 1] (shaded by
     confidence, the 0.5 contour drawn), e.g. ``lambda G: model(nablab.tensor(G)).data[:, 0] > 0``
     or ``lambda G: nablab.sigmoid(model(nablab.tensor(G))).data[:, 0]``; it runs under
-    ``no_grad``. ``X`` is (n, 2) and ``y`` its n labels (arrays or Tensors).
+    ``no_grad``. ``X`` is (n, 2) and ``y`` its n labels (arrays or Tensors). ``shade_label``
+    names the shaded value on its colour bar.
     """
     fig, ax = new_figure(6.8, 5)
     points = _points(X, y, X_test, y_test)
     mesh = _draw_boundary(ax, predict_fn, points, xlim, ylim, resolution)
     if mesh is not None:
-        fig.colorbar(mesh, ax=ax, label="P(y = 1)", shrink=0.7, location="bottom")
+        fig.colorbar(mesh, ax=ax, label=shade_label, shrink=0.7, location="bottom")
     ax.set(title=title or "")
     legend_outside(ax)
     return finish(fig, path)
@@ -60,6 +62,7 @@ def decision_boundaries(
     X_test=None,
     y_test=None,
     ncols: int = 3,
+    shade_label: str = "P(y = 1)",
 ):
     """``decision_boundary`` for several classifiers on the same points, side by side in one
     figure ({panel title: predict_fn}), one legend below: runs compared at a glance."""
@@ -74,7 +77,7 @@ def decision_boundaries(
     for ax, name in zip(axes.flat, predict_fns):
         ax.set_title(name, fontsize="medium")
     if meshes[0] is not None:
-        fig.colorbar(meshes[0], ax=axes, label="P(y = 1)", shrink=0.6)
+        fig.colorbar(meshes[0], ax=axes, label=shade_label, shrink=0.6)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     legend_below(fig, handles, labels)
     if title:

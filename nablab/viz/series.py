@@ -87,7 +87,7 @@ def grad_norm_bars(
     first = next(iter(per_layer_norms.values()), None)
     groups = per_layer_norms if isinstance(first, Mapping) else {"": per_layer_norms}
     layers = list(dict.fromkeys(layer for norms in groups.values() for layer in norms))
-    width_in = min(16.0, max(6.4, 0.9 * len(layers) * max(len(groups), 1)))
+    width_in = min(12.0, max(6.4, 0.5 * len(layers) * max(len(groups), 1)))
     fig, ax = new_figure(width_in + (1.8 if len(groups) > 1 else 0), 4.8)
     width = 0.8 / len(groups)
     x = np.arange(len(layers))
