@@ -70,11 +70,21 @@ def figure_html(path: Path, out: Path) -> str:
         path = Path(out) / path
     if not path.exists():
         return f"<p class=err>missing figure: {e(str(path))}</p>"
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    png = path.read_bytes()
+    data = base64.b64encode(png).decode("ascii")
+    wide = " class=wide" if _png_width(png) >= WIDE_PIXELS else ""
     return (
-        f'<figure><img alt="{e(path.name)}" src="data:image/png;base64,{data}">'
+        f'<figure{wide}><img alt="{e(path.name)}" src="data:image/png;base64,{data}">'
         f"<figcaption>{e(path.name)}</figcaption></figure>"
     )
+
+
+WIDE_PIXELS = 1000  # a figure this wide (several panels) spans the whole grid row
+
+
+def _png_width(png: bytes) -> int:
+    """The width in pixels from a PNG's IHDR chunk (0 if the bytes are not a PNG)."""
+    return int.from_bytes(png[16:20], "big") if png[:8] == b"\x89PNG\r\n\x1a\n" else 0
 
 
 def claims_html(claims: list[dict]) -> str:
@@ -125,7 +135,7 @@ CSS = (
     "figcaption,.meta{color:#666;font-size:.85em}.err{color:#b00}.ok{color:#060}.na{color:#666}"
     ".claims{list-style:none;padding-left:0}"
     ".answer{background:#eef6ee;border-left:4px solid #4a4;padding:.5rem .8rem;margin:.5rem 0}"
-    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(24rem,1fr));gap:1rem;"
-    "align-items:start}.grid .wide{grid-column:1/-1}"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(30rem,1fr));gap:1rem;"
+    "align-items:start}.grid>.wide{grid-column:1/-1}.grid>table{justify-self:start}"
     "pre{background:#f6f6f6;padding:.5rem;overflow:auto;font-size:.85em}"
 )

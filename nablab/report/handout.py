@@ -206,7 +206,7 @@ _PAGE_CSS = (
     "table.summary{width:100%}table.summary td,table.summary th{text-align:left;"
     "vertical-align:top}"
     "table.summary tr.part th{text-align:left;background:#e8e8e8}"
-    ".tally{white-space:nowrap}"
+    ".tally,table.summary td:first-child{white-space:nowrap}"
     "@page{size:A4;margin:1.4cm}"
     "@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}"
     "h2.part{break-before:page}nav h2,header+nav{break-before:avoid}"
