@@ -20,7 +20,7 @@ from .recipes import (
     mean_spread,
     mlp_l2,
     moon1000,
-    predictor,
+    probability,
     train_full_batch,
 )
 from .runner import Context
@@ -134,10 +134,12 @@ def experiment(p, ctx) -> Outcome:
         ),
         save(
             decision_boundary(
-                predictor(model0),
+                probability(model0, logits=False),
                 splits0[0][0].data,
                 splits0[0][1].data,
-                title=f"best-dev model, seed {seeds[0]} (training points)",
+                X_test=splits0[2][0].data,
+                y_test=splits0[2][1].data,
+                title=f"best-dev model, seed {seeds[0]}: P(y = 1)",
             ),
             ctx.out / "moons_mlp_boundary.png",
         ),

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import data
 from ..diagnostics import Monitor
-from ..viz import curves, decision_boundary, save
+from ..viz import curves, decision_boundaries, save
 from .base import Table, spread
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -27,7 +27,7 @@ from .recipes import (
     mlp_l2,
     moon1000,
     nndl_split,
-    predictor,
+    probability,
     train_full_batch,
 )
 from .runner import Context
@@ -335,21 +335,25 @@ def experiment(p, ctx) -> Outcome:
             ),
             ctx.out / "zero_init_circles_loss.png",
         ),
-        *(
-            save(
-                decision_boundary(
-                    predictor(run0["model"]),
-                    run0["splits"][0][0].data,
-                    run0["splits"][0][1].data,
-                    xlim=(-1.5, 1.5),
-                    ylim=(-1.5, 1.5),
-                    title=f"circles: {name} (test acc {run0['test_accuracy']:.3f})",
-                ),
-                ctx.out / f"zero_init_circles_boundary_{slug}.png",
-            )
-            for name, slug in ((sym, "zero"), (wide, "random"))
-            for run0 in circles[name][:1]
-        ),
+        save(
+            decision_boundaries(
+                {
+                    f"{name} (test acc {circles[name][0]['test_accuracy']:.3f})": probability(
+                        circles[name][0]["model"], logits=False
+                    )
+                    for name in (sym, wide)
+                },
+                circles[sym][0]["splits"][0][0].data,
+                circles[sym][0]["splits"][0][1].data,
+                X_test=circles[sym][0]["splits"][2][0].data,
+                y_test=circles[sym][0]["splits"][2][1].data,
+                xlim=(-1.5, 1.5),
+                ylim=(-1.5, 1.5),
+                ncols=2,
+                title=f"circles, seed {ctx.seed}: P(y = 1), symmetric vs random init",
+            ),
+            ctx.out / "zero_init_circles_boundaries.png",
+        ),  # fmt: skip
     ]
 
     drift = {

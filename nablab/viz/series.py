@@ -30,9 +30,13 @@ def curves(
     """One line per entry of ``series``: a sequence of y (x = 0, 1, ...) or an (xs, ys) tuple."""
     fig, ax = new_figure(7.4 if len(series) > 1 or references else 6.4, 4.8)
     _draw_lines(ax, series, logy, colors, references, start=0)
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
     if len(series) > 1 or references:
         legend_outside(ax)
+        if title:
+            fig.suptitle(title)  # centred on the figure: the legend beside the axes leaves room
+    else:
+        ax.set_title(title or "")
     return finish(fig, path)
 
 
