@@ -107,3 +107,39 @@ def test_per_optimizer_lists_need_one_value_per_optimizer(tmp_path):
     with pytest.raises(ParameterError, match="lr_2d expects a list of 5 numbers ≥ 0, got 2 values"):
         labs.run("optimizers", quick=True, out=tmp_path, lr_2d=[0.1, 0.2])
     assert list(tmp_path.iterdir()) == []  # refused before any work
+
+
+def test_the_moons_mlp_is_the_regularization_labs_baseline_draw_for_draw(tmp_path, monkeypatch):
+    """The docstring of train_moons says so: the same initial weights and data per seed."""
+    from nablab.labs import optimizers, regularization
+
+    seen = {}
+
+    def recording(module, name):
+        make = module.mlp_3l
+
+        def mlp_3l(seeds, **options):
+            model = make(seeds, **options)
+            if not options.get("dropout"):
+                seen.setdefault(name, [p.data.copy() for p in model.parameters()])
+            return model
+
+        draw = module.moons_per_seed
+
+        def moons_per_seed(seeds):
+            batch = draw(seeds)
+            seen[f"{name} data"] = batch.X_train.data.copy()
+            return batch
+
+        monkeypatch.setattr(module, "mlp_3l", mlp_3l)
+        monkeypatch.setattr(module, "moons_per_seed", moons_per_seed)
+
+    recording(optimizers, "optimizers")
+    recording(regularization, "regularization")
+    labs.run("optimizers", quick=True, out=tmp_path / "o", seeds=2, moons_steps=1, steps_3d=2,
+             steps_2d=[2] * 5, gd_sweep=[0.1], rounds=1, sweep_steps=[0.5])  # fmt: skip
+    labs.run("regularization", quick=True, out=tmp_path / "r", seeds=2, steps=1, dropout=[0.3])
+    assert len(seen["optimizers"]) == len(seen["regularization"]) == 6  # 3 layers: W, b
+    for ours, theirs in zip(seen["optimizers"], seen["regularization"]):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(seen["optimizers data"], seen["regularization data"])

@@ -167,8 +167,10 @@ def seed003_run(size, rounds, ctx):
 
 
 def train_moons(make_optimizer, batch, iterations, ctx, description):
-    """The regularization lab's MLP_3L (recipes.mlp_3l: [2, 20, 3, 1] ReLU, W ~ N(0, 1),
-    b = 0, logits out) on moons300, full batch, BCE with logits, every seed of `batch` at once.
+    """The regularization lab's baseline MLP_3L (recipes.mlp_3l: [2, 20, 3, 1] ReLU,
+    W ~ N(0, 1), b = 0, logits out) on its moons300 (recipes.moons_per_seed): for the same seeds,
+    the same initial weights and data as that lab's baseline. Full batch, BCE with logits, every
+    seed of `batch` at once.
 
     The seeds' mean BCEs are summed, so each copy's parameters get exactly its own gradient,
     and every optimizer here is elementwise: the same as one run per seed. Returns per seed
