@@ -33,19 +33,20 @@ def _stderr(values) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
-def _label(lam, include_bias) -> str:
-    return f"lambda {float(lam)}, {'W and b' if include_bias else 'W only'}"
+def run_key(lam, include_bias) -> str:
+    """The identifier of a run in the metrics: "lambda_0.7_w_only", "lambda_0.7_w_and_b"."""
+    return f"lambda_{float(lam):g}_{'w_and_b' if include_bias else 'w_only'}"
 
 
 def _biases_shrink(m, p):
     runs = m["runs"]
     b2 = {
-        f"λ {lam:g}: Σb² W only / W and b": f"{np.mean(runs[_label(lam, False)]['sum_b2']):.3g}"
-        f" / {np.mean(runs[_label(lam, True)]['sum_b2']):.3g}"
+        f"λ {lam:g}: Σb² W only / W and b": f"{np.mean(runs[run_key(lam, False)]['sum_b2']):.3g}"
+        f" / {np.mean(runs[run_key(lam, True)]['sum_b2']):.3g}"
         for lam in p.lambdas
     }
     holds = all(
-        np.mean(runs[_label(lam, True)]["sum_b2"]) < np.mean(runs[_label(lam, False)]["sum_b2"])
+        np.mean(runs[run_key(lam, True)]["sum_b2"]) < np.mean(runs[run_key(lam, False)]["sum_b2"])
         for lam in p.lambdas
     )
     return holds, b2
@@ -73,8 +74,8 @@ def answer(m, p) -> str:
         f"{np.mean(e[key]):+.3f} (λ {lam:g})" for lam, e in effects.items()
     )
     b2 = ", ".join(
-        f"{np.mean(runs[_label(lam, False)]['sum_b2']):.3g} to "
-        f"{np.mean(runs[_label(lam, True)]['sum_b2']):.3g}"
+        f"{np.mean(runs[run_key(lam, False)]['sum_b2']):.3g} to "
+        f"{np.mean(runs[run_key(lam, True)]['sum_b2']):.3g}"
         for lam in p.lambdas
     )
     return (
@@ -202,7 +203,7 @@ def experiment(p, ctx) -> Outcome:
         metrics={
             "seeds": seeds,
             "runs": {
-                _label(lam, inc): {
+                run_key(lam, inc): {
                     "train_accuracy": r.train_accuracy,
                     "test_accuracy": r.test_accuracy,
                     "sum_w2": w2,
