@@ -114,15 +114,20 @@ def trains(run, target):
     return bool(np.isfinite(run["final_loss"]) and run["final_loss"] < target)
 
 
+BOOK_VARIANTS = {"no_bn": "no BN", "bn_unit_affine": "BN γ=1, β=0",
+                 "bn_book_affine": "BN, book's γ, β"}  # identifier: label  # fmt: skip
+
+
 def book_check(seed):
     """NNDL §7.5.1.3 with our modules: z⁽ˡ⁾ (the normalised pre-activation, before tanh) of
     each hidden layer for the book's MLP without BN, with BN (γ = 1, β = 0) and with the
-    book's γ, β. Returns {variant: [(mean, std, per-unit means, per-unit stds) per layer]}."""
+    book's γ, β. Returns {variant: [(mean, std, per-unit means, per-unit stds) per layer]}, the
+    variants named as BOOK_VARIANTS."""
     data_seed, model_seed = Context.streams(seed)
     X = nablab.randn(200, BOOK_LAYERS[0], generator=np.random.default_rng(data_seed))
     out = {}
-    variants = {"no BN": None, "BN γ=1, β=0": ((1,) * 5, (0,) * 5),
-                "BN, book's γ, β": (BOOK_GAMMA, BOOK_BETA)}  # fmt: skip
+    variants = {"no_bn": None, "bn_unit_affine": ((1,) * 5, (0,) * 5),
+                "bn_book_affine": (BOOK_GAMMA, BOOK_BETA)}  # fmt: skip
     for name, affine in variants.items():
         generator = np.random.default_rng(model_seed)  # the same weights for each variant
         h, layers = X, []
@@ -206,10 +211,10 @@ def eval_uses_running_stats(m, p):
 
 def book_gamma_beta(m, p):
     errors = []
-    for i, (_, _, means, stds) in enumerate(m["book_check"]["BN, book's γ, β"]):
+    for i, (_, _, means, stds) in enumerate(m["book_check"]["bn_book_affine"]):
         errors += [np.max(np.abs(np.array(means) - BOOK_BETA[i])),
                    np.max(np.abs(np.array(stds) / BOOK_GAMMA[i] - 1))]  # fmt: skip
-    plain_std = m["book_check"]["no BN"][3][1]
+    plain_std = m["book_check"]["no_bn"][3][1]
     return max(errors) < 1e-3 and plain_std > 5, {
         "largest error": max(errors),
         "layer 3 std without BN": plain_std,
@@ -355,7 +360,7 @@ def experiment(p, ctx) -> Outcome:
         "Book's check (NNDL §7.5.1.3): z of each hidden layer (before tanh), mean / std over "
         "all elements; γ, β per layer = " + ", ".join(f"({g}, {b})" for g, b in
                                                      zip(BOOK_GAMMA, BOOK_BETA)),
-        ["layer", *(f"{v}: mean / std" for v in book)],
+        ["layer", *(f"{BOOK_VARIANTS[v]}: mean / std" for v in book)],
         [[f"layer {i} ({BOOK_LAYERS[i + 1]} units)",
           *(f"{book[v][i][0]:.3g} / {book[v][i][1]:.3g}" for v in book)] for i in range(4)],
     )  # fmt: skip
