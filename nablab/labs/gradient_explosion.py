@@ -63,6 +63,11 @@ def gain_label(gain: float) -> str:
     return f"{gain:g}"
 
 
+def mlp_key(activation: str, gain: float) -> str:
+    """The identifier of a deep-MLP run in the metrics: "relu_g_1", "relu_g_1.414", ..."""
+    return f"{activation}_g_{gain:.4g}"
+
+
 def deep_mlp_norms(activation, gain, depth, width, batch, seed):
     """Per-layer RMS of the activations and Frobenius norm of the weight gradients.
 
@@ -162,11 +167,11 @@ def setting(m, p) -> str:
 def answer(m, p) -> str:
     mp, sg, rnn = m["matrix_product"], m["sigmoid_grad"], m["rnn"]
     mlp = "; ".join(
-        f"{key}: activation RMS {r['rms'][0]:.2g} → {r['rms'][-1]:.2g}, ‖∂L/∂W‖ "
+        f"{r['label']}: activation RMS {r['rms'][0]:.2g} → {r['rms'][-1]:.2g}, ‖∂L/∂W‖ "
         f"{r['grad_norm'][-1]:.2g} (last layer) → {r['grad_norm'][0]:.2g} (first)"
-        for key, r in m["deep_mlp"].items()
+        for r in m["deep_mlp"].values()
     )
-    ratios = [r["first_over_last"] for k, r in m["deep_mlp"].items() if k.startswith("relu")]
+    ratios = [r["first_over_last"] for r in m["deep_mlp"].values() if r["activation"] == "relu"]
     clipped, free, slow = rnn["clipped"], rnn["unclipped"], rnn["unclipped_small_lr"]
     return (
         "0.2³⁰ = 1.1e-21 and 5³⁰ = 9.3e20: thirty layers turn a factor slightly off 1 into "
@@ -198,27 +203,31 @@ def _matrix_growth(m, p):
 
 
 def _relu_scales(m, p):
-    keys = {"relu g=1", "relu g=2", "relu g=√2 (He)"}
-    if not keys <= set(m["deep_mlp"]):
+    one, he, two = (mlp_key("relu", g) for g in (1.0, math.sqrt(2), 2.0))
+    if not {one, he, two} <= set(m["deep_mlp"]):
         return None
-    last = {k: m["deep_mlp"][k]["rms"][-1] for k in sorted(keys)}
-    ok = last["relu g=1"] < 1e-3 < 1e3 < last["relu g=2"] and 0.3 < last["relu g=√2 (He)"] < 3
-    return ok, {f"RMS h_L, {k[5:]}": v for k, v in last.items()}
+    last = {k: m["deep_mlp"][k]["rms"][-1] for k in (one, he, two)}
+    ok = last[one] < 1e-3 < 1e3 < last[two] and 0.3 < last[he] < 3
+    return ok, {f"RMS h_L, g={gain_label(m['deep_mlp'][k]['gain'])}": v for k, v in last.items()}
 
 
 def _relu_same_factor_at_every_layer(m, p):
-    ratios = {k: r["first_over_last"] for k, r in m["deep_mlp"].items() if k.startswith("relu")}
+    ratios = {
+        f"first / last, g={gain_label(r['gain'])}": r["first_over_last"]
+        for r in m["deep_mlp"].values()
+        if r["activation"] == "relu"
+    }
     if len(ratios) < 2:
         return None
     spread_ = max(ratios.values()) / min(ratios.values()) - 1
-    return spread_ < 0.01, {f"first / last, {k[5:]}": r for k, r in ratios.items()}
+    return spread_ < 0.01, ratios
 
 
 def _tanh_saturates(m, p):
     big = max(p.tanh_gains)
     if big < 2:
         return None
-    r = m["deep_mlp"][f"tanh g={gain_label(big)}"]
+    r = m["deep_mlp"][mlp_key("tanh", big)]
     return r["first_over_last"] > 1, {"‖∂L/∂W₁‖ / ‖∂L/∂W_L‖": r["first_over_last"]}
 
 
@@ -418,8 +427,11 @@ def experiment(p, ctx) -> Outcome:
     for activation, values in gains.items():
         for gain in values:
             rms, grads = deep_mlp_norms(activation, gain, p.depth, p.width, p.batch, ctx.seed)
-            key = f"{activation} g={gain_label(gain)}"
-            mlp[key] = {"rms": rms, "grad_norm": grads, "first_over_last": grads[0] / grads[-1]}
+            mlp[mlp_key(activation, gain)] = {
+                "label": f"{activation} g={gain_label(gain)}", "activation": activation,
+                "gain": gain, "rms": rms, "grad_norm": grads,
+                "first_over_last": grads[0] / grads[-1],
+            }  # fmt: skip
             mlp_rows.append([activation, gain_label(gain), rms[0], rms[-1], grads[0], grads[-1],
                              grads[0] / grads[-1]])  # fmt: skip
     metrics["deep_mlp"] = mlp
@@ -432,7 +444,8 @@ def experiment(p, ctx) -> Outcome:
             mlp_rows,
         )
     )  # fmt: skip
-    by_act = {a: {k.split("=", 1)[1]: r for k, r in mlp.items() if k.startswith(a)} for a in gains}
+    by_act = {a: {gain_label(r["gain"]): r for r in mlp.values() if r["activation"] == a}
+              for a in gains}  # fmt: skip
     figures.append(
         save(
             curve_panels(
