@@ -23,8 +23,9 @@ PUBLISHED_NORM = {0.0: (12.8, 15.1), 3.0: (0.32, 0.44)}
 VARIANTS = {
     "scratch": "from scratch: penalty λ/2·‖w‖² in the loss",
     "optimizer": "SGD(weight_decay=λ) on the weight's group, loss ½·MSE",
-    "d2l concise": "d2l's concise code: nn.MSELoss (no ½), bias ~ N(0, 1)",
-}
+    "d2l_concise": "d2l's concise code: nn.MSELoss (no ½), bias ~ N(0, 1)",
+}  # identifier: what it is; a table names it by LABELS
+LABELS = {"scratch": "scratch", "optimizer": "optimizer", "d2l_concise": "d2l concise"}
 
 
 def _squared_loss(prediction, y):
@@ -41,7 +42,7 @@ def fit(data, lam, batch_size, variant, seed, epochs, lr, ctx):
     """
     rng = np.random.default_rng(seed)
     w0 = rng.standard_normal((data.X_train.shape[1], 1)).astype(np.float32)
-    b0 = rng.standard_normal(1).astype(np.float32) if variant == "d2l concise" else np.zeros(1)
+    b0 = rng.standard_normal(1).astype(np.float32) if variant == "d2l_concise" else np.zeros(1)
     loader = DataLoader(
         TensorDataset(data.X_train, data.y_train), batch_size, shuffle=True, generator=seed
     )
@@ -56,7 +57,7 @@ def fit(data, lam, batch_size, variant, seed, epochs, lr, ctx):
         model.bias.data[...] = b0
         groups = [{"params": [model.weight], "weight_decay": lam}, {"params": [model.bias]}]
         optimizer = optim.SGD(groups, lr=lr)
-        loss_fn = nn.MSELoss() if variant == "d2l concise" else _squared_loss
+        loss_fn = nn.MSELoss() if variant == "d2l_concise" else _squared_loss
         forward, weight = model, model.weight
 
     def epoch(_):
@@ -85,7 +86,7 @@ def fit(data, lam, batch_size, variant, seed, epochs, lr, ctx):
 
 
 def _row(variant, batch_size, lam) -> str:
-    return f"{variant}, batch {batch_size}, λ = {lam:g}"
+    return f"{LABELS[variant]}, batch {batch_size}, λ = {lam:g}"
 
 
 def _pair(p):
@@ -282,7 +283,7 @@ def experiment(p, ctx) -> Outcome:
     ]
     metrics = {
         "norm": {
-            f"{v}, batch {bs}": {str(lam): final("norm", lam, v, bs) for lam in p.lambdas}
+            f"{v}_batch_{bs}": {str(lam): final("norm", lam, v, bs) for lam in p.lambdas}
             for v, bs in settings
         },
         "norm_scratch": {str(lam): final("norm", lam) for lam in p.lambdas},
