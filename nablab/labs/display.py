@@ -55,12 +55,16 @@ def one_line(text: str, limit: int = 220) -> str:
 def table_html(table) -> str:
     """One Table as an HTML table with its title as caption (numbers right-aligned)."""
     head = "".join(f"<th>{e(c)}</th>" for c in table.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{e(format_cell(v))}</td>" for v in row) + "</tr>"
-        for row in table.rows
-    )
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in table.rows)
     wide = " class=wide" if len(table.columns) > 4 else ""
     return f"<table{wide}><caption>{e(table.title)}</caption><tr>{head}</tr>{body}</table>"
+
+
+def _cell(value) -> str:
+    """A <td>: numbers right-aligned (the CSS default), prose (a long string) left-aligned."""
+    text = format_cell(value)
+    prose = isinstance(value, str) and len(text) > 24 and " " in text
+    return f"<td class=text>{e(text)}</td>" if prose else f"<td>{e(text)}</td>"
 
 
 def figure_html(path: Path, out: Path) -> str:
@@ -130,7 +134,7 @@ CSS = (
     ".nablab caption,body caption{font-weight:600;text-align:left;caption-side:top}"
     ".nablab td,.nablab th,body td,body th{border:1px solid #ccc;padding:.2rem .5rem;"
     "text-align:right}.nablab th,body th{background:#f3f3f3}"
-    ".nablab td:first-child,body td:first-child{text-align:left}"
+    ".nablab td:first-child,body td:first-child,td.text{text-align:left}"
     ".nablab img,body img{max-width:100%}figure{margin:0}"
     "figcaption,.meta{color:#666;font-size:.85em}.err{color:#b00}.ok{color:#060}.na{color:#666}"
     ".claims{list-style:none;padding-left:0}"
