@@ -8,22 +8,29 @@ into an HTML report.
     nablab sweep LAB --grid NAME=V1,V2,... [--grid ...] [--seeds 0-9] [--set NAME=VALUE ...]
                      [--metric NAME ...] [--workers N] [--backend local|ray] [--address ADDR]
                      [--batch-seeds] [--quick] [--out DIR] [--no-progress]
-    nablab report [--quick] [--seed N] [--out DIR] [--labs a,b] [--sweep DIR ...] [--no-progress]
+    nablab report [--quick] [--seed N] [--out DIR] [--labs a,b] [--sweep DIR ...] [--title T]
+                  [--no-progress]
+    nablab report --from DIR [--title T] [--out DIR]
+    nablab notebook LAB [--out FILE] [--quick] [--set NAME=VALUE ...]
     nablab playground [--host 127.0.0.1] [--port 8765] [--no-browser] [--max-sessions N] ...
 
 ``run`` prints the lab's setting, tables, claims (✔/✘), answer and notes and writes
 results.json and the PNGs into DIR (default runs/LAB, runs/LAB-quick with --quick).
 ``sweep`` runs the lab at every grid point for every seed (see nablab/sweep/) into DIR
 (default runs/sweeps/LAB) and writes sweep.json, sweep.png and sweep.html there.
-``report`` runs each lab into DIR/LAB and writes DIR/report.html (default DIR: runs/report).
+``report`` runs each lab into DIR/LAB and writes DIR/report.html, a handout in the course's
+order (default DIR: runs/report); ``report --from DIR`` rebuilds it from the results there
+without running anything. ``notebook`` writes a runnable Jupyter notebook of a lab
+(default LAB.ipynb).
 ``playground`` serves the live playground page (nablab/playground/; needs nablab[playground]).
 Exit codes: 0 success (a claim that fails is a finding, not an error), 1 a lab failed, with
 --check a claim failed, a package the command needs is missing, or another run holds the output
 folder, 2 bad input, 130 Ctrl-C.
 
-``labs`` and ``show`` need NumPy only; ``run``, ``sweep`` and ``report`` need the ``lab`` extra
-(``sweep --backend ray`` also ``cluster``) and say which package is missing, in one line, before
-they start. A run holds its output folder (a lock, see labs/runner.py ``hold``) until it ends.
+``labs`` and ``show`` need NumPy only; ``run``, ``sweep``, ``report`` and ``notebook`` need the
+``lab`` extra (``sweep --backend ray`` also ``cluster``, ``playground`` its own) and say which
+package is missing, in one line, before they start. A run holds its output folder (a lock, see
+labs/runner.py ``hold``) until it ends.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ LAB_NEEDS = {
     "threadpoolctl": ("threadpoolctl", "lab"),
 }
 RAY_NEEDS = {"ray": ("ray", "cluster")}
+NOTEBOOK_NEEDS = {"nbformat": ("nbformat", "lab")}
 PLAYGROUND_NEEDS = {
     "starlette": ("starlette", "playground"),
     "uvicorn": ("uvicorn", "playground"),
@@ -214,11 +222,62 @@ def _build_parser() -> _Parser:
         default=[],
         help="a sweep folder to include (repeatable)",
     )
+    _add_report_options(rep)
     _add_run_options(rep, default_out="runs/report")
     rep.set_defaults(command=_cmd_report, needs=LAB_NEEDS, prog=rep.prog)
 
+    _add_notebook_command(commands)
     _add_playground(commands)
     return parser
+
+
+def _add_report_options(rep) -> None:
+    rep.add_argument("--title", default="nablab report", help="the report's title")
+    rep.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="rebuild the report from the results in DIR (a report's folder) without running",
+    )
+
+
+def _add_notebook_command(commands) -> None:
+    nb = commands.add_parser("notebook", help="write a runnable Jupyter notebook of a lab")
+    nb.add_argument("lab", metavar="LAB", help="a lab name (see `nablab labs`)")
+    nb.add_argument("--out", type=Path, default=None, help="the .ipynb file (default LAB.ipynb)")
+    nb.add_argument("--quick", action="store_true", help="start from the quick parameters")
+    nb.add_argument(
+        "--set",
+        dest="assignments",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="start from this parameter value (repeatable; see `nablab show LAB`)",
+    )
+    nb.set_defaults(command=_cmd_notebook, needs=NOTEBOOK_NEEDS, prog=nb.prog)
+
+
+def _cmd_notebook(args) -> int:
+    from .notebook import write_notebook
+
+    lab = get_lab(args.lab)
+    path = write_notebook(lab, args.out, quick=args.quick, **_overrides(lab, args.assignments))
+    print(f"notebook: {path}\nopen it with: jupyter lab {path}")
+    return 0
+
+
+_REPORT_BUSY = "another report is writing to '{out}'; wait for it or choose another --out"
+
+
+def _cmd_report_from(args) -> int:
+    title, runs, sweeps = report.load_report(args.source)
+    title = title if args.title == "nablab report" else args.title
+    out = report.prepare_out(args.out or args.source)
+    with hold(out, _REPORT_BUSY.format(out=out)):
+        print(f"report: {report.write_report(runs, out, title, sweeps)}")
+    return EXIT_FAILED if any(run.error for run in runs) else 0
 
 
 def _add_run_options(parser, default_out: str) -> None:
@@ -399,15 +458,17 @@ def _print_table(t) -> None:
 def _cmd_report(args) -> int:
     from . import sweep
 
+    if args.source is not None:
+        return _cmd_report_from(args)
     sweeps = [(sweep.load(folder), folder) for folder in args.sweeps]
     labs = [get_lab(name) for name in args.labs or sorted(LABS)]
     out = report.prepare_out(args.out or Path("runs/report"))
-    with hold(out, f"another report is writing to '{out}'; wait for it or choose another --out"):
+    with hold(out, _REPORT_BUSY.format(out=out)):
         runs = []
-        for lab in track(labs, total=len(labs), description="labs", progress=args.progress):
+        for lab in track(labs, total=len(labs), description="labs", enabled=args.progress):
             options = dict(quick=args.quick, seed=args.seed, progress=args.progress)
             runs.append(report.run_lab(lab, catch=True, out=out / lab.name, **options))
-        page = report.write_atomic(out / "report.html", report.render_html(runs, sweeps=sweeps))
+        page = report.write_report(runs, out, args.title, sweeps)
     for run in runs:
         status = "FAILED" if run.error else "ok"
         print(f"{run.lab.name:<24} {status:<6} {run.seconds:8.1f} s")

@@ -6,14 +6,14 @@ import pytest
 
 from nablab import cli
 from nablab.labs import LABS, Claim, Outcome, Param, Published, Table, lab
-from nablab.viz import curves
+from nablab.viz import curves, save
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _tiny(p, ctx):
     draws = [float(v) for v in ctx.track(ctx.rng.random(p.steps), p.steps, "drawing")]
-    figure = curves({"loss": draws}, ctx.out / "loss.png")
+    figure = save(curves({"loss": draws}), ctx.out / "loss.png")
     return Outcome(
         tables=[Table("draws", ["name", "ours"], [["first", draws[0]], ["last", draws[-1]]])],
         figures=[figure],
@@ -256,7 +256,7 @@ def test_report_command_writes_html_with_claims_and_per_lab_results(tiny_lab, tm
     assert code == 0
     page = (tmp_path / "report.html").read_text()
     assert "Does the tiny lab run [at all]?" in page and "data:image/png;base64," in page
-    assert "<h3>Claims</h3>" in page and "✔ the lr is small" in page
+    assert "<ul class=claims>" in page and "✔ the lr is small" in page
     assert (tmp_path / tiny_lab / "results.json").exists()
     assert "report.html" in capsys.readouterr().out
 

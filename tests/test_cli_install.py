@@ -60,9 +60,13 @@ COMMANDS = {  # every command of the parser, and what it does without the extras
     "run": (["run", "--quick", "xor-relu"], 1),
     "sweep": (["sweep", "xor-relu", "--quick", "--grid", "lr=0.1,0.2", "--seeds", "0-1"], 1),
     "report": (["report", "--quick", "--labs", "xor-relu"], 1),
+    "notebook": (["notebook", "xor-relu"], 1),
     "playground": (["playground", "--no-browser"], 1),
 }
-MESSAGES = {"playground": PLAYGROUND_MESSAGE}
+MESSAGES = {
+    "notebook": "needs nbformat: pip install 'nablab[lab]'",
+    "playground": PLAYGROUND_MESSAGE,
+}
 
 
 def test_every_command_is_covered():

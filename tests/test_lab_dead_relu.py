@@ -19,9 +19,10 @@ def test_dead_relu_details(quick_run):
     assert all(v == 1.0 for v in m["negative_units"]["relu"].values())
     for arm, kinds in m["monitor_kinds"].items():  # a Leaky ReLU unit is never dead
         assert arm == "relu" or "dead-units" not in kinds
-    for key, run in m["longer"].items():
-        if key.startswith("relu,"):
-            assert max(run["hidden_weights_moved"]) == 0.0
+    assert set(m["grad_norms"]) == {"relu", "leaky_relu_0.01", "leaky_relu_0.1", "leaky_relu_0.2"}
+    assert set(m["longer"]["relu"]) == {"lr_0.01", "lr_1"}
+    for run in m["longer"]["relu"].values():
+        assert max(run["hidden_weights_moved"]) == 0.0
 
 
 def test_zero_biases_keep_relu_alive(tmp_path):
@@ -49,7 +50,7 @@ def test_larger_slopes_pass_larger_gradients(tmp_path):
     result = labs.run("dead-relu", quick=True, out=tmp_path, slopes=[0.05, 0.5], seeds=3, epochs=5)
     assert "slopes 0.05, 0.5" in result.setting
     norms = result.metrics["grad_norms"]
-    assert list(norms) == ["relu", "leaky_relu 0.05", "leaky_relu 0.5"]
-    small, large = (np.array(norms[k])[:, 0] for k in ("leaky_relu 0.05", "leaky_relu 0.5"))
+    assert list(norms) == ["relu", "leaky_relu_0.05", "leaky_relu_0.5"]
+    small, large = (np.array(norms[k])[:, 0] for k in ("leaky_relu_0.05", "leaky_relu_0.5"))
     assert (large > small).all()
     assert result.claims[5]["holds"] is None  # slope 0.01 was not run: no published figure

@@ -46,9 +46,10 @@ def test_quick_results_tables_and_published_column(quick_run):
     sigma4 = 1 / (1 + math.exp(-4))
     assert m["sigmoid_grad"]["4"] == pytest.approx(sigma4 * (1 - sigma4), rel=1e-5)
     assert set(m["deep_mlp"]) == {
-        "tanh g=0.5", "tanh g=1", "tanh g=5/3 (tanh gain)", "tanh g=3",
-        "relu g=1", "relu g=√2 (He)", "relu g=2",
+        "tanh_g_0.5", "tanh_g_1", "tanh_g_1.667", "tanh_g_3",
+        "relu_g_1", "relu_g_1.414", "relu_g_2",
     }  # fmt: skip
+    assert m["deep_mlp"]["relu_g_1.414"]["label"] == "relu g=√2 (He)"
     assert len(m["rnn"]["clipped"]["blew_up"]) == result.params["rnn_seeds"]
     assert len(m["rnn"]["unclipped_small_lr"]["blew_up"]) == 1  # the first seed only
     scalars = result.tables[0]
@@ -99,7 +100,7 @@ def test_parameters_show_in_setting_and_results(offline, tmp_path):
     m = result.metrics
     assert "12-layer" in result.setting and "2 epochs" in result.setting
     assert "lr 0.2 without" in result.setting and "tanh with g = 1, 3" in result.setting
-    assert set(m["deep_mlp"]) == {"tanh g=1", "tanh g=3", "relu g=1"}
+    assert set(m["deep_mlp"]) == {"tanh_g_1", "tanh_g_3", "relu_g_1"}
     assert all(len(r["rms"]) == 12 for r in m["deep_mlp"].values())
     assert len(m["matrix_product"]["log10_norm"]) == 2
     assert all(len(r["perplexity"]) <= 2 for r in m["rnn"].values())
@@ -107,4 +108,4 @@ def test_parameters_show_in_setting_and_results(offline, tmp_path):
     by_text = {c["text"][:20]: c["holds"] for c in result.claims}
     assert by_text["12-layer ReLU MLP: g"] is None  # g = √2 and 2 were not run
     # a shallower ReLU net at g = 1 loses less of its signal than the quick run's 30 layers
-    assert m["deep_mlp"]["relu g=1"]["rms"][-1] > 1e-3
+    assert m["deep_mlp"]["relu_g_1"]["rms"][-1] > 1e-3

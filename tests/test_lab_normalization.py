@@ -59,10 +59,10 @@ def test_the_plain_net_alone_and_a_shallower_net_change_setting_and_tables(tmp_p
 
 def test_book_check_and_moving_average():
     book = normalization.book_check(0)
-    for i, (*_, means, stds) in enumerate(book["BN, book's γ, β"]):
+    for i, (*_, means, stds) in enumerate(book["bn_book_affine"]):
         assert np.allclose(means, normalization.BOOK_BETA[i], atol=1e-3)
         assert np.allclose(stds, normalization.BOOK_GAMMA[i], rtol=1e-3)
-    assert all(std > 5 for _, std, _, _ in book["no BN"])  # N(0, 1) weights: far from 1
+    assert all(std > 5 for _, std, _, _ in book["no_bn"])  # N(0, 1) weights: far from 1
     mean_diff, var_ratio = normalization.book_moving_average(0, steps=5)
     assert mean_diff < 1e-9
     assert abs(var_ratio - 200 / 199) < 2e-3  # unbiased (ours) against biased (the book's)

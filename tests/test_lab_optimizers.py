@@ -74,7 +74,7 @@ def test_a_smaller_momentum_lr_shows_in_the_setting_and_stops_the_divergence(tmp
     )
     assert "Momentum lr 0.001, ρ 0.9" in result.setting
     assert "for 20 steps, 1 seed(s)" in result.setting
-    momentum = result.metrics["3d"]["Momentum lr 0.001, ρ 0.9 [nablab.optim]"]
+    momentum = result.metrics["3d"]["Momentum_nablab"]
     assert not momentum["diverged"] and momentum["first_step_below"]["-1000"] is None
     holds = {c["text"][:40]: c["holds"] for c in result.claims}
     assert holds["3-D: Momentum does not escape to a bette"] is False
@@ -92,11 +92,12 @@ def test_choosing_optimizers_and_learning_rates(tmp_path, quick_run):
         seeds=1,
     )
     assert "Momentum" not in result.setting and "GD lr 1" in result.setting
-    assert list(result.metrics["moons"]) == ["GD lr 0.2", "Adam lr 0.01, β 0.9/0.99", "GD lr 1"]
+    assert list(result.metrics["moons"]) == ["GD", "Adam", "GD_lr_1"]
+    assert result.metrics["moons_runs"] == ["GD lr 0.2", "Adam lr 0.01, β 0.9/0.99", "GD lr 1"]
     verdicts = [c["holds"] for c in result.claims]
     assert verdicts[3] is None and verdicts[6] is None  # no Momentum, no GD lr 10
     # fewer iterations: Adam's training loss ends higher than in the quick default
-    adam = "Adam lr 0.01, β 0.9/0.99"
+    adam = "Adam"
     assert (
         result.metrics["moons"][adam]["final_loss"][0]
         > default.metrics["moons"][adam]["final_loss"][0]
@@ -107,3 +108,39 @@ def test_per_optimizer_lists_need_one_value_per_optimizer(tmp_path):
     with pytest.raises(ParameterError, match="lr_2d expects a list of 5 numbers ≥ 0, got 2 values"):
         labs.run("optimizers", quick=True, out=tmp_path, lr_2d=[0.1, 0.2])
     assert list(tmp_path.iterdir()) == []  # refused before any work
+
+
+def test_the_moons_mlp_is_the_regularization_labs_baseline_draw_for_draw(tmp_path, monkeypatch):
+    """The docstring of train_moons says so: the same initial weights and data per seed."""
+    from nablab.labs import optimizers, regularization
+
+    seen = {}
+
+    def recording(module, name):
+        make = module.mlp_3l
+
+        def mlp_3l(seeds, **options):
+            model = make(seeds, **options)
+            if not options.get("dropout"):
+                seen.setdefault(name, [p.data.copy() for p in model.parameters()])
+            return model
+
+        draw = module.moons_per_seed
+
+        def moons_per_seed(seeds):
+            batch = draw(seeds)
+            seen[f"{name} data"] = batch.X_train.data.copy()
+            return batch
+
+        monkeypatch.setattr(module, "mlp_3l", mlp_3l)
+        monkeypatch.setattr(module, "moons_per_seed", moons_per_seed)
+
+    recording(optimizers, "optimizers")
+    recording(regularization, "regularization")
+    labs.run("optimizers", quick=True, out=tmp_path / "o", seeds=2, moons_steps=1, steps_3d=2,
+             steps_2d=[2] * 5, gd_sweep=[0.1], rounds=1, sweep_steps=[0.5])  # fmt: skip
+    labs.run("regularization", quick=True, out=tmp_path / "r", seeds=2, steps=1, dropout=[0.3])
+    assert len(seen["optimizers"]) == len(seen["regularization"]) == 6  # 3 layers: W, b
+    for ours, theirs in zip(seen["optimizers"], seen["regularization"]):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(seen["optimizers data"], seen["regularization data"])

@@ -8,7 +8,9 @@ import nablab.labs as labs
 
 def test_quick_norms_and_losses(quick_run):
     m = quick_run("weight-decay").metrics
-    norms = m["norm"]["scratch, batch 5"]
+    assert set(m["norm"]) == {"scratch_batch_5", "optimizer_batch_5", "d2l_concise_batch_5",
+                              "scratch_batch_1"}  # fmt: skip
+    norms = m["norm"]["scratch_batch_5"]
     assert np.median(norms["0.0"]) == pytest.approx(14, rel=0.3)
     for without, with_decay in zip(m["test_loss"]["0.0"], m["test_loss"]["3.0"]):
         assert with_decay < without / 10

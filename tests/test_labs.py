@@ -61,3 +61,12 @@ def test_every_lab_exposes_the_issues_main_knobs():
         assert knobs <= declared, f"{name} lacks {knobs - declared}"
     for name in LAB_NAMES:
         assert labs.get_lab(name).params, f"{name} exposes no parameter"
+
+
+def test_runner_docstring_examples_hold():
+    import doctest
+
+    from nablab.labs import runner
+
+    failed, tried = doctest.testmod(runner)
+    assert tried >= 2 and failed == 0

@@ -12,7 +12,7 @@ from nablab.diagnostics import Finding
 from nablab.labs import LABS, Claim, Outcome, Table, lab
 from nablab.labs.base import write_atomic
 from nablab.report import claim_line, format_cell, render_html, run_lab
-from nablab.viz import curves
+from nablab.viz import curves, save
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -28,7 +28,8 @@ def _declare(name, experiment, **declaration):
 def _lab(figures=2):
     def experiment(p, ctx):
         paths = [
-            curves({"loss": [3.0, 2.0, 1.0 + i]}, ctx.out / f"fig{i}.png") for i in range(figures)
+            save(curves({"loss": [3.0, 2.0, 1.0 + i]}), ctx.out / f"fig{i}.png")
+            for i in range(figures)
         ]
         return Outcome(
             tables=[Table("t", ["name", "ours"], [["w", np.float32(0.5)], ["b", None]])],

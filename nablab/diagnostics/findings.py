@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .display import findings_html
+
 SEVERITIES = ("warning", "error")  # error: training is broken; warning: it is held back
 
 
@@ -30,6 +32,9 @@ class Finding:
     cause: str = ""
     fix: str = ""
     units: list = field(default_factory=list)
+
+    def _repr_html_(self) -> str:
+        return findings_html([self])
 
     def __str__(self) -> str:
         text = f"[{self.kind}] {self.layer}: {self.message}"

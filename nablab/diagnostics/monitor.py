@@ -43,6 +43,7 @@ from ..autograd.tensor import Tensor
 from ..nn.embedding import Embedding
 from .activity import ActivationStats, activation_kind, record_output
 from .anomaly import first_nonfinite_op
+from .display import monitor_html
 from .findings import Finding
 from .loss_rules import loss_is_flat
 from .record import Thinned
@@ -467,6 +468,10 @@ class Monitor:
             lines.append(f"  [{f.kind}] ({f.severity}) {f.layer}: {f.message}")
             lines += [f"      cause: {f.cause}", f"      fix: {f.fix}"] if f.cause else []
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The report as HTML (in a notebook): gradient norms and the findings."""
+        return monitor_html(self)
 
     def detach(self) -> None:
         """Remove every hook from the model; the recorded statistics stay."""

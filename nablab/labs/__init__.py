@@ -27,7 +27,7 @@ from .declaration import (
 from .params import Param, ParameterError, Params
 from .runner import Context, default_out, run
 
-_FRAMEWORK = {"base", "declaration", "params", "runner", "training", "recipes"}
+_FRAMEWORK = {"base", "declaration", "display", "params", "runner", "training", "recipes"}
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in _FRAMEWORK and not _module.name.startswith("_"):

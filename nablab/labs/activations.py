@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import float64, tensor
-from ..viz import activation_plot
+from ..viz import activation_plot, save
 from .base import Table
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -216,12 +216,14 @@ def experiment(p, ctx) -> Outcome:
         name: float(value_and_slope(op(name, p.slope, p.alpha), [0.0])[1][0])
         for name in ("relu", "leaky_relu", "elu")
     }
-    figure = activation_plot(
-        {label(n, p.slope, p.alpha): op(n, p.slope, p.alpha) for n in ACTIVATION_NAMES},
+    figure = save(
+        activation_plot(
+            {label(n, p.slope, p.alpha): op(n, p.slope, p.alpha) for n in ACTIVATION_NAMES},
+            xlim=(-p.xmax, p.xmax),
+            points=p.grid,
+            title="f (solid) and f' (dashed, from autograd) of nablab's activations",
+        ),
         ctx.out / "activations.png",
-        xlim=(-p.xmax, p.xmax),
-        points=p.grid,
-        title="f (solid) and f' (dashed, from autograd) of nablab's activations",
     )
     return Outcome(
         tables=[

@@ -27,7 +27,7 @@ from ..data import xor
 from ..nn import functional as F
 from ..scalar import Value, _topological_order, gradients
 from ..scalar import sigmoid as scalar_sigmoid
-from ..viz import curves
+from ..viz import curves, save
 from .base import Table
 from .declaration import Claim, Outcome, lab
 from .params import Param
@@ -276,18 +276,36 @@ def experiment(p, ctx) -> Outcome:
     costs = gradient_costs(p.depths, p.paths_budget, ctx)
     timed = [r for r in costs if r["paths_s"] is not None]
     figures = [
-        curves({"scalar engine": costs_scalar, "tensor engine (float64)": costs_tensor},
-               ctx.out / "autodiff_xor_cost.png", logy=True, xlabel="iteration",
-               ylabel="cost C (sum of squared errors)",
-               title=f"XOR, 2-2-1 sigmoid net, gradient descent lr {p.lr:g}"),
-        curves({"paths (the seed's get_gradients)": ([r["d"] for r in timed],
-                                                     [r["paths_s"] for r in timed]),
-                "one reverse topological pass": ([r["d"] for r in costs],
-                                                 [r["topological_s"] for r in costs])},
-               ctx.out / "autodiff_xor_gradient_cost.png", logy=True,
-               xlabel="d (times y ← y·y + y is applied)", ylabel="seconds per gradient",
-               title="Cost of the gradient: every path vs back-propagation"),
-    ]  # fmt: skip
+        save(
+            curves(
+                {"scalar engine": costs_scalar, "tensor engine (float64)": costs_tensor},
+                logy=True,
+                xlabel="iteration",
+                ylabel="cost C (sum of squared errors)",
+                title=f"XOR, 2-2-1 sigmoid net, gradient descent lr {p.lr:g}",
+            ),
+            ctx.out / "autodiff_xor_cost.png",
+        ),
+        save(
+            curves(
+                {
+                    "paths (the seed's get_gradients)": (
+                        [r["d"] for r in timed],
+                        [r["paths_s"] for r in timed],
+                    ),
+                    "one reverse topological pass": (
+                        [r["d"] for r in costs],
+                        [r["topological_s"] for r in costs],
+                    ),
+                },
+                logy=True,
+                xlabel="d (times y ← y·y + y is applied)",
+                ylabel="seconds per gradient",
+                title="Cost of the gradient: every path vs back-propagation",
+            ),
+            ctx.out / "autodiff_xor_gradient_cost.png",
+        ),
+    ]
     tables = [
         Table("The four outputs after training",
               ["input", "target", "scalar engine", "tensor engine", "|difference|"],

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import exp, float64, nn, optim, tensor
 from ..nn import functional as F
-from ..viz import curves
+from ..viz import curves, save
 from .base import Table
 from .declaration import Claim, Outcome, lab
 from .params import Param
@@ -366,14 +366,34 @@ def experiment(p, ctx) -> Outcome:
         *(n for n in runs if n.startswith(("zero", "U("))),
     ]
     figures = [
-        curves({**steps, **floor}, ctx.out / "backprop_steps.png", logy=True, xlabel="round",
-               title="L = ½Σ(o − y)² by step size, from the given weights"),
-        curves({n: runs[n].losses for n in variants}, ctx.out / "backprop_variants.png", logy=True,
-               xlabel="round", title=f"Variants at step {p.step:g} (loss ½Σ(o − y)²)"),
-        curves({"CrossEntropyLoss(softmax(o₁, o₂), [0.23, −0.07])": runs["cross-entropy"].losses},
-               ctx.out / "backprop_cross_entropy.png", xlabel="round", ylabel="cross-entropy",
-               title="Cross-entropy with a negative 'probability' target goes below 0"),
-    ]  # fmt: skip
+        save(
+            curves(
+                {**steps, **floor},
+                logy=True,
+                xlabel="round",
+                title="L = ½Σ(o − y)² by step size, from the given weights",
+            ),
+            ctx.out / "backprop_steps.png",
+        ),
+        save(
+            curves(
+                {n: runs[n].losses for n in variants},
+                logy=True,
+                xlabel="round",
+                title=f"Variants at step {p.step:g} (loss ½Σ(o − y)²)",
+            ),
+            ctx.out / "backprop_variants.png",
+        ),
+        save(
+            curves(
+                {"CrossEntropyLoss(softmax(o₁, o₂), [0.23, −0.07])": runs["cross-entropy"].losses},
+                xlabel="round",
+                ylabel="cross-entropy",
+                title="Cross-entropy with a negative 'probability' target goes below 0",
+            ),
+            ctx.out / "backprop_cross_entropy.png",
+        ),
+    ]
     torch_column = by_torch if by_torch is not None else [None] * 8
     tables = [
         Table("Forward pass at the given weights", ["quantity", "value"],

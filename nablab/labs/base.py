@@ -1,11 +1,11 @@
-"""What every lab shares: tables, the result of a run, a progress bar, an atomic write.
+"""What every lab shares: tables, the result of a run, a progress bar (nablab.progress), an
+atomic write.
 
 A lab is declared in its own module (see declaration.py) and executed by runner.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..atomicfile import write_atomic as write_atomic  # the one atomic write, for the labs
+from ..progress import track  # noqa: F401  (the labs and the sweep import it from here)
+from .display import claims_tally, result_html, table_html
 
 
 @dataclass
@@ -47,6 +49,9 @@ class Table:
         ]  # fmt: skip
         return replace(self, columns=[self.columns[0], *titles, *self.columns[1:]], rows=rows)
 
+    def _repr_html_(self) -> str:
+        return table_html(self)
+
 
 def _key(cell):
     return cell.item() if isinstance(cell, np.generic) else cell
@@ -70,7 +75,7 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
-@dataclass
+@dataclass(repr=False)
 class LabResult:
     """What a lab run found: the rendered question, setting and answer, its tables, figures,
     metrics, notes, each claim with whether it holds, and how it was run."""
@@ -96,6 +101,36 @@ class LabResult:
     seconds: float = 0.0
     version: str = "unknown"
     commit: str | None = None
+
+    def __repr__(self) -> str:
+        tally = claims_tally(self.claims) or "no claims"
+        return (
+            f"<LabResult {self.lab}{' (quick)' if self.quick else ''}: claims {tally}; "
+            f"{len(self.tables)} tables, {len(self.figures)} figures in {self.out}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The result in a notebook: question, answer, claims ✔/✘, setting, tables, figures."""
+        return result_html(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, out, defaults: dict | None = None) -> LabResult:
+        """The LabResult a results.json in ``out`` holds (``to_dict``'s inverse); ``defaults``
+        are the lab's default parameters where known (else: the parameters not changed)."""
+        params = data["parameters"]
+        if defaults is None:
+            defaults = {k: v for k, v in params.items() if k not in data.get("changed", {})}
+        return cls(
+            lab=data["lab"], summary=data["summary"], source=data["source"],
+            question=data["question"], setting=data["setting"],
+            tables=[Table(**t) for t in data["tables"]],
+            figures=[Path(out) / f for f in data["figures"]], answer=data["answer"],
+            metrics=data["metrics"], notes=data["notes"], claims=data["claims"],
+            measures=data.get("measures", {}), params=params, defaults=defaults,
+            published=data.get("published", []), seed=data["seed"], quick=data["quick"],
+            out=Path(out), seconds=data["seconds"], version=data["nablab_version"],
+            commit=data["commit"],
+        )  # fmt: skip
 
     @property
     def failed_claims(self) -> list[dict]:
@@ -128,61 +163,6 @@ class LabResult:
                 "notes": self.notes,
             }
         )
-
-
-def track(iterable: Iterable, total: int, description: str, progress: bool = True) -> Iterator:
-    """Iterate with a rich progress bar (on stderr) when ``progress``, else plainly.
-
-    Nested calls share one display: an inner loop adds its own bar under the outer one.
-    """
-    if not progress:
-        yield from iterable
-        return
-    global _active_progress
-    if _active_progress is not None:
-        bars, owner = _active_progress, False
-    else:
-        bars, owner = _new_progress(), True
-        _active_progress = bars
-        bars.start()
-    task = bars.add_task(description, total=total)
-    try:
-        for item in iterable:
-            yield item
-            bars.advance(task)
-    finally:
-        bars.remove_task(task)
-        if owner:
-            bars.stop()
-            _active_progress = None
-
-
-_active_progress = None
-
-
-_active_progress = None
-
-
-def _new_progress():
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
 
 
 def _relative(path: Path, base: Path) -> Path:

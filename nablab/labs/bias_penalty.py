@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..viz import curves
+from ..viz import curves, save
 from .base import Table
 from .declaration import Claim, Outcome, lab
 from .params import Param
@@ -33,19 +33,20 @@ def _stderr(values) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
-def _label(lam, include_bias) -> str:
-    return f"lambda {float(lam)}, {'W and b' if include_bias else 'W only'}"
+def run_key(lam, include_bias) -> str:
+    """The identifier of a run in the metrics: "lambda_0.7_w_only", "lambda_0.7_w_and_b"."""
+    return f"lambda_{float(lam):g}_{'w_and_b' if include_bias else 'w_only'}"
 
 
 def _biases_shrink(m, p):
     runs = m["runs"]
     b2 = {
-        f"λ {lam:g}: Σb² W only / W and b": f"{np.mean(runs[_label(lam, False)]['sum_b2']):.3g}"
-        f" / {np.mean(runs[_label(lam, True)]['sum_b2']):.3g}"
+        f"λ {lam:g}: Σb² W only / W and b": f"{np.mean(runs[run_key(lam, False)]['sum_b2']):.3g}"
+        f" / {np.mean(runs[run_key(lam, True)]['sum_b2']):.3g}"
         for lam in p.lambdas
     }
     holds = all(
-        np.mean(runs[_label(lam, True)]["sum_b2"]) < np.mean(runs[_label(lam, False)]["sum_b2"])
+        np.mean(runs[run_key(lam, True)]["sum_b2"]) < np.mean(runs[run_key(lam, False)]["sum_b2"])
         for lam in p.lambdas
     )
     return holds, b2
@@ -73,8 +74,8 @@ def answer(m, p) -> str:
         f"{np.mean(e[key]):+.3f} (λ {lam:g})" for lam, e in effects.items()
     )
     b2 = ", ".join(
-        f"{np.mean(runs[_label(lam, False)]['sum_b2']):.3g} to "
-        f"{np.mean(runs[_label(lam, True)]['sum_b2']):.3g}"
+        f"{np.mean(runs[run_key(lam, False)]['sum_b2']):.3g} to "
+        f"{np.mean(runs[run_key(lam, True)]['sum_b2']):.3g}"
         for lam in p.lambdas
     )
     return (
@@ -164,21 +165,27 @@ def experiment(p, ctx) -> Outcome:
         for lam, e in effects.items()
     ]  # fmt: skip
 
-    figure = curves(
-        {
-            f"{split}, {label}": (
-                np.array(p.lambdas),
-                np.array([getattr(runs[(lam, inc)][0], f"{split}_accuracy").mean()
-                          for lam in p.lambdas]),
-            )
-            for split in ("train", "test")
-            for inc, label in ((False, "W only"), (True, "W and b"))
-        },
+    figure = save(
+        curves(
+            {
+                f"{split}, {label}": (
+                    np.array(p.lambdas),
+                    np.array(
+                        [
+                            getattr(runs[(lam, inc)][0], f"{split}_accuracy").mean()
+                            for lam in p.lambdas
+                        ]
+                    ),
+                )
+                for split in ("train", "test")
+                for inc, label in ((False, "W only"), (True, "W and b"))
+            },
+            xlabel="λ",
+            ylabel=f"accuracy (mean of {len(seeds)} seeds)",
+            title="ℓ2 penalty on weights only vs on weights and biases",
+        ),
         ctx.out / "bias_penalty_accuracy.png",
-        xlabel="λ",
-        ylabel=f"accuracy (mean of {len(seeds)} seeds)",
-        title="ℓ2 penalty on weights only vs on weights and biases",
-    )  # fmt: skip
+    )
     return Outcome(
         tables=[
             Table(
@@ -196,7 +203,7 @@ def experiment(p, ctx) -> Outcome:
         metrics={
             "seeds": seeds,
             "runs": {
-                _label(lam, inc): {
+                run_key(lam, inc): {
                     "train_accuracy": r.train_accuracy,
                     "test_accuracy": r.test_accuracy,
                     "sum_w2": w2,

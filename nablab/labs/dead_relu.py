@@ -12,11 +12,13 @@ one full-batch epoch (the first step).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..diagnostics import Monitor
-from ..viz import curves, grad_norm_bars
+from ..viz import arm_colors, curve_panels, grad_norm_bars, save
 from .base import Table, spread
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -27,9 +29,25 @@ LAYERS = ("fc1", "fc2", "fc3", "fc4", "fc5")
 BOOK = "NNDL §4.4.3 (Paddle)"
 
 
-def arms(p) -> dict[str, tuple[str, float]]:
-    """{name: (activation, negative slope)}: ReLU, then Leaky ReLU with each slope."""
-    return {"relu": ("relu", 0.0)} | {f"leaky_relu {s:g}": ("leaky_relu", s) for s in p.slopes}
+class Arm(NamedTuple):
+    """One activation of the lab: how a person reads it, the activation and its slope below 0."""
+
+    label: str
+    activation: str
+    slope: float
+
+
+def arms(p) -> dict[str, Arm]:
+    """{identifier: Arm}: "relu", then "leaky_relu_0.01", ... for each slope. The identifiers
+    key the metrics and results.json; the labels head the tables and plots."""
+    return {"relu": Arm("ReLU", "relu", 0.0)} | {
+        f"leaky_relu_{s:g}": Arm(f"Leaky ReLU {s:g}", "leaky_relu", s) for s in p.slopes
+    }
+
+
+def lr_key(lr: float) -> str:
+    """The identifier of a learning rate in the metrics' "longer" runs: "lr_0.01"."""
+    return f"lr_{lr:g}"
 
 
 def negative_units(model, X) -> dict[str, float]:
@@ -47,7 +65,7 @@ def negative_units(model, X) -> dict[str, float]:
 
 def train_watched(arm, seed: int, epochs: int, lr: float, p, ctx) -> dict:
     """Train ``epochs`` full-batch epochs under a Monitor; what changed and what it found."""
-    (act, slope), (data_seed, model_seed) = arm, Context.streams(seed)
+    (_, act, slope), (data_seed, model_seed) = arm, Context.streams(seed)
     model = init_linears(
         mlp_l5(act, negative_slope=slope), ("normal", p.weight_std), bias=p.bias,
         generator=np.random.default_rng(model_seed),
@@ -80,7 +98,7 @@ def leaky_flows(m, p):
 
 
 def fc1_grows_with_slope(m, p):
-    fc1 = [np.median(np.array(m["grad_norms"][f"leaky_relu {s:g}"])[:, 0]) for s in p.slopes]
+    fc1 = [np.median(np.array(m["grad_norms"][f"leaky_relu_{s:g}"])[:, 0]) for s in p.slopes]
     if len(fc1) > 1:
         order = np.argsort(p.slopes)
         return bool((np.diff(np.array(fc1)[order]) > 0).all()), dict(zip(map(str, p.slopes), fc1))
@@ -88,7 +106,7 @@ def fc1_grows_with_slope(m, p):
 
 def book_fc5(m, p):
     if 0.01 in p.slopes:
-        fc5 = float(np.median(np.array(m["grad_norms"]["leaky_relu 0.01"])[:, 4]))
+        fc5 = float(np.median(np.array(m["grad_norms"]["leaky_relu_0.01"])[:, 4]))
         return abs(fc5 - 0.070) < 0.01, {"median fc5": fc5}
 
 
@@ -101,12 +119,16 @@ def answer(m, p) -> str:
         + " (fc1…fc5); the fraction of its hidden units ≤ 0 on every point is "
         + ", ".join(f"{v:.2g}" for v in m["negative_units"]["relu"].values())
         + ". Leaky ReLU's median fc1 norm by slope: "
-        + ", ".join(f"{arm.split()[-1]} → {med[arm][0]:.1e}" for arm in leaky)
+        + ", ".join(f"{arms(p)[arm].slope:g} → {med[arm][0]:.1e}" for arm in leaky)
         + "; its first-step gradient shrinks by a factor "
         + ", ".join(f"{(med[arm][4] / med[arm][0]) ** 0.25:.0f}" for arm in leaky)
         + " per layer (the fourth root of fc5/fc1), so the first layers learn slowly whatever "
         f"the slope. Trained {p.epochs:,} epochs, mean test accuracy: "
-        + "; ".join(f"{key}: {np.mean(r['test_accuracy']):.2f}" for key, r in m["longer"].items())
+        + "; ".join(
+            f"{arms(p)[arm].label}, lr {lr:g}: {np.mean(by_lr[lr_key(lr)]['test_accuracy']):.2f}"
+            for arm, by_lr in m["longer"].items()
+            for lr in p.lr
+        )
         + "."
     )
 
@@ -160,15 +182,14 @@ def answer(m, p) -> str:
             "stays exactly 0 (only fc5's bias moves)",
             lambda m, p: all(
                 max(r["largest_weight_grad"]) == 0 == max(r["hidden_weights_moved"])
-                for key, r in m["longer"].items()
-                if key.startswith("relu,")
+                for r in m["longer"]["relu"].values()
             ),
         ),
     ],
     published=[
-        *(Published(0.0, BOOK, "relu, published", row=layer) for layer in LAYERS),
+        *(Published(0.0, BOOK, "ReLU, published", row=layer) for layer in LAYERS),
         *(
-            Published(value, BOOK, "leaky_relu 0.01, published", row=row)
+            Published(value, BOOK, "Leaky ReLU 0.01, published", row=row)
             for row, value in zip(
                 [*LAYERS, "loss"], [2.3e-16, 1.9e-13, 1.7e-9, 1.2e-5, 0.070, 4.05]
             )
@@ -178,16 +199,17 @@ def answer(m, p) -> str:
 )
 def experiment(p, ctx) -> Outcome:
     seeds, long_seeds = ctx.seeds(p.seeds), ctx.seeds(p.long_seeds)
+    runs = arms(p)
     first = {
         name: [train_watched(arm, s, 1, p.lr[0], p, ctx) for s in seeds]
-        for name, arm in arms(p).items()
+        for name, arm in runs.items()
     }
     norms = {name: np.array([r["norms"][0] for r in runs]) for name, runs in first.items()}
     losses = {name: [r["losses"][0] for r in runs] for name, runs in first.items()}
     norm_table = Table(
         f"‖∂L/∂W‖_F per layer after the first full-batch backward, every bias {p.bias:g}; "
         f"ours: median (min–max) over {len(seeds)} seeds",
-        ["layer", *norms],
+        ["layer", *(runs[name].label for name in norms)],
         [[layer, *(spread(n[:, i], fmt=".2g") for n in norms.values())]
          for i, layer in enumerate(LAYERS)]
         + [["loss", *(spread(v, fmt=".4g") for v in losses.values())]],
@@ -195,40 +217,50 @@ def experiment(p, ctx) -> Outcome:
     unit_table = Table(
         f"Units ≤ 0 on every training point at init, and the Monitor's findings (seed {seeds[0]})",
         ["run", *(f"{k} units ≤ 0" for k in LAYERS[:4]), "Monitor findings"],
-        [[name, *runs[0]["negative_units"].values(),
-          "; ".join(map(str, runs[0]["findings"])) or "none"] for name, runs in first.items()],
+        [[runs[name].label, *r[0]["negative_units"].values(),
+          "; ".join(map(str, r[0]["findings"])) or "none"] for name, r in first.items()],
     )  # fmt: skip
 
     long = {
-        f"{name}, lr {lr:g}": [train_watched(arm, s, p.epochs, lr, p, ctx) for s in long_seeds]
-        for name, arm in arms(p).items()
+        (name, lr): [train_watched(arm, s, p.epochs, lr, p, ctx) for s in long_seeds]
+        for name, arm in runs.items()
         for lr in p.lr
     }
     long_table = Table(
         f"Trained longer: {p.epochs} full-batch epochs, mean over seeds {long_seeds}",
         ["run", "last loss", "test accuracy: mean (min–max)", "fc1 grad (last, median)",
          "largest change of a hidden weight", "fc1 units ≤ 0"],
-        [[key, float(np.mean([r["losses"][-1] for r in runs])),
-          spread([r["test_accuracy"] for r in runs], center=np.mean, fmt=".3f"),
-          float(np.median([r["norms"][-1][0] for r in runs])),
-          max(r["hidden_weights_moved"] for r in runs),
-          float(np.mean([r["negative_units"]["fc1"] for r in runs]))]
-         for key, runs in long.items()],
+        [[f"{runs[name].label}, lr {lr:g}", float(np.mean([r["losses"][-1] for r in rs])),
+          spread([r["test_accuracy"] for r in rs], center=np.mean, fmt=".3f"),
+          float(np.median([r["norms"][-1][0] for r in rs])),
+          max(r["hidden_weights_moved"] for r in rs),
+          float(np.mean([r["negative_units"]["fc1"] for r in rs]))]
+         for (name, lr), rs in long.items()],
     )  # fmt: skip
 
+    colors = arm_colors(arm.label for arm in runs.values())
     figures = [
-        grad_norm_bars(
-            {name: dict(zip(LAYERS, np.median(n, axis=0))) for name, n in norms.items()},
+        save(
+            grad_norm_bars(
+                {runs[name].label: dict(zip(LAYERS, np.median(n, axis=0)))
+                 for name, n in norms.items()},
+                title=f"first-step weight-gradient norms, biases {p.bias:g} "
+                f"(median of {len(seeds)} seeds)",
+                colors=colors,
+            ),
             ctx.out / "dead_relu_grad_norms.png",
-            title=f"first-step weight-gradient norms, biases {p.bias:g} "
-            f"(median of {len(seeds)} seeds)",
         ),
-        curves(
-            {key: runs[0]["losses"] for key, runs in long.items()},
+        save(
+            curve_panels(
+                {f"lr {lr:g}": {a.label: long[name, lr][0]["losses"] for name, a in runs.items()}
+                 for lr in p.lr},
+                title=f"training loss, biases {p.bias:g} (seed {long_seeds[0]})",
+                colors=colors,
+                references={"chance level: ln 2 (ŷ = 0.5 everywhere)": float(np.log(2))},
+            ),
             ctx.out / "dead_relu_longer_loss.png",
-            title=f"training loss, biases {p.bias:g} (seed {long_seeds[0]})",
         ),
-    ]
+    ]  # fmt: skip
     return Outcome(
         tables=[norm_table, unit_table, long_table],
         figures=figures,
@@ -245,13 +277,16 @@ def experiment(p, ctx) -> Outcome:
                 name: sorted({f.kind for f in runs[0]["findings"]}) for name, runs in first.items()
             },
             "longer": {
-                key: {
-                    "test_accuracy": [r["test_accuracy"] for r in runs],
-                    "last_loss": [r["losses"][-1] for r in runs],
-                    "hidden_weights_moved": [r["hidden_weights_moved"] for r in runs],
-                    "largest_weight_grad": [r["largest_weight_grad"] for r in runs],
+                name: {
+                    lr_key(lr): {
+                        "test_accuracy": [r["test_accuracy"] for r in long[name, lr]],
+                        "last_loss": [r["losses"][-1] for r in long[name, lr]],
+                        "hidden_weights_moved": [r["hidden_weights_moved"] for r in long[name, lr]],
+                        "largest_weight_grad": [r["largest_weight_grad"] for r in long[name, lr]],
+                    }
+                    for lr in p.lr
                 }
-                for key, runs in long.items()
+                for name in runs
             },
         },  # fmt: skip
         notes=[

@@ -31,7 +31,8 @@ from .. import nn, optim
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..nn.functional import binary_cross_entropy_with_logits as bce_with_logits
-from ..viz._figure import new_figure, save
+from ..viz import save
+from ..viz._figure import new_figure
 from . import training
 from .base import Table
 from .declaration import Claim, Outcome, lab

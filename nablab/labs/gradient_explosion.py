@@ -18,10 +18,9 @@ import nablab
 from nablab import nn, optim
 from nablab.data import load_data_time_machine, time_machine
 from nablab.lm import RNNModel, detach_state
-from nablab.viz import activation_plot
+from nablab.viz import activation_plot, curve_panels, save
 from nablab.viz.activations import activation_curve
 
-from ._panels import curve_panels
 from .base import Table, spread
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -62,6 +61,11 @@ def gain_label(gain: float) -> str:
         if math.isclose(gain, value, rel_tol=1e-3):
             return name
     return f"{gain:g}"
+
+
+def mlp_key(activation: str, gain: float) -> str:
+    """The identifier of a deep-MLP run in the metrics: "relu_g_1", "relu_g_1.414", ..."""
+    return f"{activation}_g_{gain:.4g}"
 
 
 def deep_mlp_norms(activation, gain, depth, width, batch, seed):
@@ -163,11 +167,11 @@ def setting(m, p) -> str:
 def answer(m, p) -> str:
     mp, sg, rnn = m["matrix_product"], m["sigmoid_grad"], m["rnn"]
     mlp = "; ".join(
-        f"{key}: activation RMS {r['rms'][0]:.2g} → {r['rms'][-1]:.2g}, ‖∂L/∂W‖ "
+        f"{r['label']}: activation RMS {r['rms'][0]:.2g} → {r['rms'][-1]:.2g}, ‖∂L/∂W‖ "
         f"{r['grad_norm'][-1]:.2g} (last layer) → {r['grad_norm'][0]:.2g} (first)"
-        for key, r in m["deep_mlp"].items()
+        for r in m["deep_mlp"].values()
     )
-    ratios = [r["first_over_last"] for k, r in m["deep_mlp"].items() if k.startswith("relu")]
+    ratios = [r["first_over_last"] for r in m["deep_mlp"].values() if r["activation"] == "relu"]
     clipped, free, slow = rnn["clipped"], rnn["unclipped"], rnn["unclipped_small_lr"]
     return (
         "0.2³⁰ = 1.1e-21 and 5³⁰ = 9.3e20: thirty layers turn a factor slightly off 1 into "
@@ -199,27 +203,31 @@ def _matrix_growth(m, p):
 
 
 def _relu_scales(m, p):
-    keys = {"relu g=1", "relu g=2", "relu g=√2 (He)"}
-    if not keys <= set(m["deep_mlp"]):
+    one, he, two = (mlp_key("relu", g) for g in (1.0, math.sqrt(2), 2.0))
+    if not {one, he, two} <= set(m["deep_mlp"]):
         return None
-    last = {k: m["deep_mlp"][k]["rms"][-1] for k in sorted(keys)}
-    ok = last["relu g=1"] < 1e-3 < 1e3 < last["relu g=2"] and 0.3 < last["relu g=√2 (He)"] < 3
-    return ok, {f"RMS h_L, {k[5:]}": v for k, v in last.items()}
+    last = {k: m["deep_mlp"][k]["rms"][-1] for k in (one, he, two)}
+    ok = last[one] < 1e-3 < 1e3 < last[two] and 0.3 < last[he] < 3
+    return ok, {f"RMS h_L, g={gain_label(m['deep_mlp'][k]['gain'])}": v for k, v in last.items()}
 
 
 def _relu_same_factor_at_every_layer(m, p):
-    ratios = {k: r["first_over_last"] for k, r in m["deep_mlp"].items() if k.startswith("relu")}
+    ratios = {
+        f"first / last, g={gain_label(r['gain'])}": r["first_over_last"]
+        for r in m["deep_mlp"].values()
+        if r["activation"] == "relu"
+    }
     if len(ratios) < 2:
         return None
     spread_ = max(ratios.values()) / min(ratios.values()) - 1
-    return spread_ < 0.01, {f"first / last, {k[5:]}": r for k, r in ratios.items()}
+    return spread_ < 0.01, ratios
 
 
 def _tanh_saturates(m, p):
     big = max(p.tanh_gains)
     if big < 2:
         return None
-    r = m["deep_mlp"][f"tanh g={gain_label(big)}"]
+    r = m["deep_mlp"][mlp_key("tanh", big)]
     return r["first_over_last"] > 1, {"‖∂L/∂W₁‖ / ‖∂L/∂W_L‖": r["first_over_last"]}
 
 
@@ -376,16 +384,18 @@ def experiment(p, ctx) -> Outcome:
     }
     k = np.arange(1, p.products + 2)
     figures.append(
-        curve_panels(
-            {
-                "product of k random 4×4 matrices": {
-                    **{f"seed {s}": logs for s, logs in products.items()},
-                    "theory slope": (k, theory * k),
-                }
-            },
+        save(
+            curve_panels(
+                {
+                    "product of k random 4×4 matrices": {
+                        **{f"seed {s}": logs for s, logs in products.items()},
+                        "theory slope": (k, theory * k),
+                    }
+                },
+                xlabel="k (factors)",
+                ylabel="log10 ‖A₁…A_k‖_F",
+            ),
             out / "gradient_explosion_matrix_products.png",
-            xlabel="k (factors)",
-            ylabel="log10 ‖A₁…A_k‖_F",
         )
     )
 
@@ -401,11 +411,13 @@ def experiment(p, ctx) -> Outcome:
     )
     metrics["sigmoid_grad"] = {f"{x:g}": d for x, d in zip(xs, slopes_sigmoid.tolist())}
     figures.append(
-        activation_plot(
-            {"sigmoid": nablab.sigmoid},
+        save(
+            activation_plot(
+                {"sigmoid": nablab.sigmoid},
+                xlim=(-8.0, 8.0),
+                title="sigmoid: the gradient vanishes for |x| ≳ 4",
+            ),
             out / "gradient_explosion_sigmoid.png",
-            xlim=(-8.0, 8.0),
-            title="sigmoid: the gradient vanishes for |x| ≳ 4",
         )
     )
 
@@ -415,8 +427,11 @@ def experiment(p, ctx) -> Outcome:
     for activation, values in gains.items():
         for gain in values:
             rms, grads = deep_mlp_norms(activation, gain, p.depth, p.width, p.batch, ctx.seed)
-            key = f"{activation} g={gain_label(gain)}"
-            mlp[key] = {"rms": rms, "grad_norm": grads, "first_over_last": grads[0] / grads[-1]}
+            mlp[mlp_key(activation, gain)] = {
+                "label": f"{activation} g={gain_label(gain)}", "activation": activation,
+                "gain": gain, "rms": rms, "grad_norm": grads,
+                "first_over_last": grads[0] / grads[-1],
+            }  # fmt: skip
             mlp_rows.append([activation, gain_label(gain), rms[0], rms[-1], grads[0], grads[-1],
                              grads[0] / grads[-1]])  # fmt: skip
     metrics["deep_mlp"] = mlp
@@ -429,21 +444,28 @@ def experiment(p, ctx) -> Outcome:
             mlp_rows,
         )
     )  # fmt: skip
-    by_act = {a: {k.split("=", 1)[1]: r for k, r in mlp.items() if k.startswith(a)} for a in gains}
+    by_act = {a: {gain_label(r["gain"]): r for r in mlp.values() if r["activation"] == a}
+              for a in gains}  # fmt: skip
     figures.append(
-        curve_panels(
-            {f"{a}: activation RMS": {f"g = {g}": r["rms"] for g, r in by_act[a].items()}
-             for a in gains}
-            | {f"{a}: ‖∂L/∂W_l‖": {f"g = {g}": r["grad_norm"] for g, r in by_act[a].items()}
-               for a in gains},
+        save(
+            curve_panels(
+                {
+                    f"{a}: activation RMS": {f"g = {g}": r["rms"] for g, r in by_act[a].items()}
+                    for a in gains
+                }
+                | {
+                    f"{a}: ‖∂L/∂W_l‖": {f"g = {g}": r["grad_norm"] for g, r in by_act[a].items()}
+                    for a in gains
+                },
+                logy=True,
+                xlabel="layer l",
+                ylabel="value",
+                ncols=2,
+                title=f"{p.depth}-layer MLP: forward signal and weight gradients by init scale g",
+            ),
             out / "gradient_explosion_deep_mlp.png",
-            logy=True,
-            xlabel="layer l",
-            ylabel="value",
-            ncols=2,
-            title=f"{p.depth}-layer MLP: forward signal and weight gradients by init scale g",
         )
-    )  # fmt: skip
+    )
 
     # 5. Gradient clipping on an RNN language model (d2l's setting).
     runs, rnn_seeds = rnn_runs(p), ctx.seeds(p.rnn_seeds)
@@ -484,18 +506,20 @@ def experiment(p, ctx) -> Outcome:
         shown[f"{runs['unclipped'][0]} (seed {blown[0]})"] = histories["unclipped", blown[0]]
     iterations = len(histories["clipped", ctx.seed]["norm"])
     figures.append(
-        curve_panels(
-            {
-                "perplexity per epoch": {n: h["perplexity"] for n, h in shown.items()},
-                "‖g‖ per iteration, before clipping": {n: h["norm"] for n, h in shown.items()}
-                | {f"θ = {p.clip:g}": [p.clip] * iterations},
-            },
+        save(
+            curve_panels(
+                {
+                    "perplexity per epoch": {n: h["perplexity"] for n, h in shown.items()},
+                    "‖g‖ per iteration, before clipping": {n: h["norm"] for n, h in shown.items()}
+                    | {f"θ = {p.clip:g}": [p.clip] * iterations},
+                },
+                logy=True,
+                xlabel="epoch / iteration",
+                ylabel="perplexity / ‖g‖",
+                ncols=2,
+                title=f"Gradient clipping on a character-level RNN (seed {ctx.seed})",
+            ),
             out / "gradient_explosion_rnn_clipping.png",
-            logy=True,
-            xlabel="epoch / iteration",
-            ylabel="perplexity / ‖g‖",
-            ncols=2,
-            title=f"Gradient clipping on a character-level RNN (seed {ctx.seed})",
         )
     )
 

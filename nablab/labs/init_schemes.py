@@ -19,24 +19,32 @@ import numpy as np
 import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset
-from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, lab
 from nablab.labs.params import Param
 from nablab.labs.recipes import moons300
 from nablab.labs.runner import Context
 from nablab.labs.training import train
+from nablab.viz import arm_colors, curve_panels, save
 
 
 def inits(large=1.0, small=0.01) -> dict:
-    """name → init of one weight matrix W (in place, from a generator)."""
+    """identifier → init of one weight matrix W (in place, from a generator). The identifiers
+    key the metrics and results.json; ``init_labels`` names them for tables and plots."""
     return {
-        f"N(0, {large:g}²)": lambda w, g: nn.init.normal_(w, 0.0, large, g),
-        f"N(0, {small:g}²)": lambda w, g: nn.init.normal_(w, 0.0, small, g),
-        "Xavier normal": lambda w, g: nn.init.xavier_normal_(w, generator=g),
-        "Xavier uniform": lambda w, g: nn.init.xavier_uniform_(w, generator=g),
-        "He normal": lambda w, g: nn.init.kaiming_normal_(w, nonlinearity="relu", generator=g),
+        "normal_large": lambda w, g: nn.init.normal_(w, 0.0, large, g),
+        "normal_small": lambda w, g: nn.init.normal_(w, 0.0, small, g),
+        "xavier_normal": lambda w, g: nn.init.xavier_normal_(w, generator=g),
+        "xavier_uniform": lambda w, g: nn.init.xavier_uniform_(w, generator=g),
+        "he_normal": lambda w, g: nn.init.kaiming_normal_(w, nonlinearity="relu", generator=g),
     }
+
+
+def init_labels(large=1.0, small=0.01) -> dict[str, str]:
+    """identifier → how a person reads the init: "N(0, 1²)", "Xavier normal", ..."""
+    return {"normal_large": f"N(0, {large:g}²)", "normal_small": f"N(0, {small:g}²)",
+            "xavier_normal": "Xavier normal", "xavier_uniform": "Xavier uniform",
+            "he_normal": "He normal"}  # fmt: skip
 
 
 def tanh_mlp(widths, init, generator, tanh_last=False):
@@ -107,23 +115,25 @@ def train_moons(init, seed, p, ctx, description):
 
 
 def answer(m, p) -> str:
-    x_var, small, big = (m["variance"][k] for k in ("Xavier normal", m["small"], m["large"]))
-    he, trained = m["variance"]["He normal"], m["training"]
+    x_var, small, big = (
+        m["variance"][k] for k in ("xavier_normal", "normal_small", "normal_large")
+    )
+    he, trained = m["variance"]["he_normal"], m["training"]
     med = {init: {k: float(np.median(v)) for k, v in t.items()} for init, t in trained.items()}
-    xavier, normal = med["Xavier normal"], med[m["large"]]
+    xavier, normal = med["xavier_normal"], med["normal_large"]
     text = (
         f"From an input variance of {x_var[0]:.4f}, Xavier normal keeps every layer between "
         f"{min(x_var[1:]):.4f} and {max(x_var[1:]):.4f}; {m['small']} collapses to "
         f"{small[-1]:.1e} by the last layer; {m['large']} saturates: variance {big[-1]:.2f} "
-        f"with {m['saturated'][m['large']][-1]:.0%} of the units at |h| > 0.99; He ends at "
+        f"with {m['saturated']['normal_large'][-1]:.0%} of the units at |h| > 0.99; He ends at "
         f"{he[-1]:.3f}. Training on moons for {p.epochs} epochs, Xavier's final training loss "
         f"is {xavier['train_loss']:.3f} and {m['large']}'s {normal['train_loss']:.3f}; "
     )
     if p.epochs > 1:  # one epoch has no epoch-to-epoch move
         jitter = m["jitter"]
         text += (
-            f"the training loss moves by {jitter['Xavier normal']:.0%} vs "
-            f"{jitter[m['large']]:.0%} from one epoch to the next (mean |Δ ln loss|); "
+            f"the training loss moves by {jitter['xavier_normal']:.0%} vs "
+            f"{jitter['normal_large']:.0%} from one epoch to the next (mean |Δ ln loss|); "
         )
     return text + (
         f"accuracy train {xavier['train_acc']:.2f} / test {xavier['test_acc']:.2f} vs "
@@ -136,9 +146,10 @@ def answer(m, p) -> str:
 
 def _xavier_flat(m, p):
     ratios = {}
-    for init in ("Xavier normal", "Xavier uniform"):
+    labels = init_labels(p.std_large, p.std_small)
+    for init in ("xavier_normal", "xavier_uniform"):
         v = np.asarray(m["variance"][init])
-        ratios[f"{init}: max/input"], ratios[f"{init}: min/input"] = (
+        ratios[f"{labels[init]}: max/input"], ratios[f"{labels[init]}: min/input"] = (
             v[1:].max() / v[0],
             v[1:].min() / v[0],
         )
@@ -197,7 +208,7 @@ def _median(m, init, key):
             "{small} makes the signal die out: the last layer's variance is below 1e-6 of the "
             "input's",
             lambda m, p: (
-                (r := m["variance"][m["small"]][-1] / m["variance"][m["small"]][0]) < 1e-6,
+                (r := m["variance"]["normal_small"][-1] / m["variance"]["normal_small"][0]) < 1e-6,
                 {"last/input": r},
             ),
         ),
@@ -205,10 +216,11 @@ def _median(m, init, key):
             "{large} saturates tanh: last-layer variance > 0.5 with over half the units at "
             "|h| > 0.99",
             lambda m, p: (
-                m["variance"][m["large"]][-1] > 0.5 and m["saturated"][m["large"]][-1] > 0.5,
+                m["variance"]["normal_large"][-1] > 0.5
+                and m["saturated"]["normal_large"][-1] > 0.5,
                 {
-                    "variance": m["variance"][m["large"]][-1],
-                    "saturated": m["saturated"][m["large"]][-1],
+                    "variance": m["variance"]["normal_large"][-1],
+                    "saturated": m["saturated"]["normal_large"][-1],
                 },
             ),
         ),  # fmt: skip
@@ -216,7 +228,7 @@ def _median(m, init, key):
             "He normal (Var W = 2/n, designed for ReLU) grows the signal through tanh: the last "
             "layer's variance is over 4× the input's",
             lambda m, p: (
-                (r := m["variance"]["He normal"][-1] / m["variance"]["He normal"][0]) > 4,
+                (r := m["variance"]["he_normal"][-1] / m["variance"]["he_normal"][0]) > 4,
                 {"last/input": r},
             ),
         ),
@@ -224,10 +236,11 @@ def _median(m, init, key):
             "Trained on moons, Xavier normal ends with a lower training loss than {large} "
             "(median over seeds)",
             lambda m, p: (
-                _median(m, "Xavier normal", "train_loss") < _median(m, m["large"], "train_loss"),
+                _median(m, "xavier_normal", "train_loss")
+                < _median(m, "normal_large", "train_loss"),
                 {
-                    "Xavier": _median(m, "Xavier normal", "train_loss"),
-                    m["large"]: _median(m, m["large"], "train_loss"),
+                    "Xavier": _median(m, "xavier_normal", "train_loss"),
+                    m["large"]: _median(m, "normal_large", "train_loss"),
                 },
             ),
         ),  # fmt: skip
@@ -235,20 +248,22 @@ def _median(m, init, key):
     answer=answer,
 )
 def experiment(p, ctx) -> Outcome:
-    schemes = inits(p.std_large, p.std_small)
-    large, small = list(schemes)[:2]
+    schemes, labels = inits(p.std_large, p.std_small), init_labels(p.std_large, p.std_small)
+    large, small = labels["normal_large"], labels["normal_small"]
+    colors = arm_colors(labels.values())
     stats = {
         name: layer_variances(p.widths, init, p.batch, p.input_std, ctx.seed)
         for name, init in schemes.items()
     }
     n_layers = len(p.widths) - 1
     var_rows = [
-        [init, *v, s[-1], max(v[1:]) / v[0], min(v[1:]) / v[0]] for init, (v, s) in stats.items()
+        [labels[init], *v, s[-1], max(v[1:]) / v[0], min(v[1:]) / v[0]]
+        for init, (v, s) in stats.items()
     ]
 
-    seeds, compared = ctx.seeds(p.seeds), ("Xavier normal", large)
+    seeds, compared = ctx.seeds(p.seeds), ("xavier_normal", "normal_large")
     runs = {
-        (init, s): train_moons(schemes[init], s, p, ctx, f"{init}, seed {s}")
+        (init, s): train_moons(schemes[init], s, p, ctx, f"{labels[init]}, seed {s}")
         for s in seeds
         for init in compared
     }
@@ -263,7 +278,7 @@ def experiment(p, ctx) -> Outcome:
         for init in compared
     }
     train_rows = [
-        [init, *(spread(t[k]) for k in ("first_epoch_loss", "train_loss", "test_loss",
+        [labels[init], *(spread(t[k]) for k in ("first_epoch_loss", "train_loss", "test_loss",
                                         "train_acc", "test_acc"))]
         for init, t in training.items()
     ]  # fmt: skip
@@ -276,31 +291,43 @@ def experiment(p, ctx) -> Outcome:
     layers = np.arange(n_layers + 1)
     widths = [2, *p.train_hidden, 1]
     figures = [
-        curve_panels(
-            {
-                "variance of layer outputs": {init: (layers, v) for init, (v, _) in stats.items()},
-                "share of saturated units (|h| > 0.99)": {
-                    init: (layers, np.maximum(s, 1e-4)) for init, (_, s) in stats.items()
+        save(
+            curve_panels(
+                {
+                    "variance of layer outputs": {
+                        labels[init]: (layers, v) for init, (v, _) in stats.items()
+                    },
+                    "share of saturated units (|h| > 0.99)": {
+                        labels[init]: (layers, np.maximum(s, 1e-4))
+                        for init, (_, s) in stats.items()
+                    },
                 },
-            },
+                logy=True,
+                xlabel="layer (0 = input)",
+                ylabel="value (log scale)",
+                ncols=2,
+                marker="o",
+                colors=colors,
+                title=f"tanh MLP {p.widths}: forward signal by init "
+                "(shares below 1e-4 drawn at 1e-4)",
+            ),
             ctx.out / "init_schemes_variance.png",
-            logy=True,
-            xlabel="layer (0 = input)",
-            ylabel="value (log scale)",
-            ncols=2,
-            marker="o",
-            title=f"tanh MLP {p.widths}: forward signal by init (shares below 1e-4 drawn at 1e-4)",
         ),
-        curve_panels(
-            {
-                f"{split} loss per epoch": {init: runs[init, ctx.seed][split] for init in compared}
-                for split in ("train", "test")
-            },
+        save(
+            curve_panels(
+                {
+                    f"{split} loss per epoch": {
+                        labels[init]: runs[init, ctx.seed][split] for init in compared
+                    }
+                    for split in ("train", "test")
+                },
+                logy=True,
+                ylabel="BCE",
+                ncols=2,
+                colors=colors,
+                title=f"Moons, MLP {widths} tanh: Xavier vs {large} (seed {ctx.seed})",
+            ),
             ctx.out / "init_schemes_training.png",
-            logy=True,
-            ylabel="BCE",
-            ncols=2,
-            title=f"Moons, MLP {widths} tanh: Xavier vs {large} (seed {ctx.seed})",
         ),
     ]
     return Outcome(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..viz import curves, decision_boundary
+from ..viz import curves, decision_boundary, save
 from .base import Table
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -20,7 +20,7 @@ from .recipes import (
     mean_spread,
     mlp_l2,
     moon1000,
-    predictor,
+    probability,
     train_full_batch,
 )
 from .runner import Context
@@ -124,18 +124,24 @@ def experiment(p, ctx) -> Outcome:
         ],
     )
     figures = [
-        curves(
-            {"train loss (BCE)": history0.losses, "dev accuracy": history0.dev_accuracy},
+        save(
+            curves(
+                {"train loss (BCE)": history0.losses, "dev accuracy": history0.dev_accuracy},
+                ylabel="loss / accuracy",
+                title=f"Model_MLP_L2 on Moon1000, seed {seeds[0]}",
+            ),
             ctx.out / "moons_mlp_curves.png",
-            ylabel="loss / accuracy",
-            title=f"Model_MLP_L2 on Moon1000, seed {seeds[0]}",
         ),
-        decision_boundary(
-            predictor(model0),
-            splits0[0][0].data,
-            splits0[0][1].data,
+        save(
+            decision_boundary(
+                probability(model0, logits=False),
+                splits0[0][0].data,
+                splits0[0][1].data,
+                X_test=splits0[2][0].data,
+                y_test=splits0[2][1].data,
+                title=f"best-dev model, seed {seeds[0]}: P(y = 1)",
+            ),
             ctx.out / "moons_mlp_boundary.png",
-            title=f"best-dev model, seed {seeds[0]} (training points)",
         ),
     ]
     return Outcome(

@@ -25,13 +25,13 @@ import numpy as np
 import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset
-from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, lab
 from nablab.labs.params import Param
 from nablab.labs.recipes import ACTIVATION_NAMES, activation_module, linear_layers, moons300
 from nablab.labs.runner import Context
 from nablab.labs.training import train
+from nablab.viz import curve_panels, save
 
 ARMS = ("plain", "batchnorm", "layernorm")
 BOOK_LAYERS = (100, 200, 400, 300, 2, 2)
@@ -114,15 +114,20 @@ def trains(run, target):
     return bool(np.isfinite(run["final_loss"]) and run["final_loss"] < target)
 
 
+BOOK_VARIANTS = {"no_bn": "no BN", "bn_unit_affine": "BN γ=1, β=0",
+                 "bn_book_affine": "BN, book's γ, β"}  # identifier: label  # fmt: skip
+
+
 def book_check(seed):
     """NNDL §7.5.1.3 with our modules: z⁽ˡ⁾ (the normalised pre-activation, before tanh) of
     each hidden layer for the book's MLP without BN, with BN (γ = 1, β = 0) and with the
-    book's γ, β. Returns {variant: [(mean, std, per-unit means, per-unit stds) per layer]}."""
+    book's γ, β. Returns {variant: [(mean, std, per-unit means, per-unit stds) per layer]}, the
+    variants named as BOOK_VARIANTS."""
     data_seed, model_seed = Context.streams(seed)
     X = nablab.randn(200, BOOK_LAYERS[0], generator=np.random.default_rng(data_seed))
     out = {}
-    variants = {"no BN": None, "BN γ=1, β=0": ((1,) * 5, (0,) * 5),
-                "BN, book's γ, β": (BOOK_GAMMA, BOOK_BETA)}  # fmt: skip
+    variants = {"no_bn": None, "bn_unit_affine": ((1,) * 5, (0,) * 5),
+                "bn_book_affine": (BOOK_GAMMA, BOOK_BETA)}  # fmt: skip
     for name, affine in variants.items():
         generator = np.random.default_rng(model_seed)  # the same weights for each variant
         h, layers = X, []
@@ -206,10 +211,10 @@ def eval_uses_running_stats(m, p):
 
 def book_gamma_beta(m, p):
     errors = []
-    for i, (_, _, means, stds) in enumerate(m["book_check"]["BN, book's γ, β"]):
+    for i, (_, _, means, stds) in enumerate(m["book_check"]["bn_book_affine"]):
         errors += [np.max(np.abs(np.array(means) - BOOK_BETA[i])),
                    np.max(np.abs(np.array(stds) / BOOK_GAMMA[i] - 1))]  # fmt: skip
-    plain_std = m["book_check"]["no BN"][3][1]
+    plain_std = m["book_check"]["no_bn"][3][1]
     return max(errors) < 1e-3 and plain_std > 5, {
         "largest error": max(errors),
         "layer 3 std without BN": plain_std,
@@ -355,7 +360,7 @@ def experiment(p, ctx) -> Outcome:
         "Book's check (NNDL §7.5.1.3): z of each hidden layer (before tanh), mean / std over "
         "all elements; γ, β per layer = " + ", ".join(f"({g}, {b})" for g, b in
                                                      zip(BOOK_GAMMA, BOOK_BETA)),
-        ["layer", *(f"{v}: mean / std" for v in book)],
+        ["layer", *(f"{BOOK_VARIANTS[v]}: mean / std" for v in book)],
         [[f"layer {i} ({BOOK_LAYERS[i + 1]} units)",
           *(f"{book[v][i][0]:.3g} / {book[v][i][1]:.3g}" for v in book)] for i in range(4)],
     )  # fmt: skip
@@ -369,23 +374,34 @@ def experiment(p, ctx) -> Outcome:
         for lr in p.lr
     }
     figures = [
-        curve_panels(
-            {arm: {f"lr {lr:g}": runs[arm, lr, ctx.seed]["loss"] for lr in p.lr} for arm in arms},
+        save(
+            curve_panels(
+                {
+                    arm: {f"lr {lr:g}": runs[arm, lr, ctx.seed]["loss"] for lr in p.lr}
+                    for arm in arms
+                },
+                logy=True,
+                ylabel="training BCE (mean over the epoch)",
+                title=f"{p.depth}-hidden-layer {p.activation} MLP on moons, seed {ctx.seed} "
+                "(a diverged run stops)",
+            ),
             ctx.out / "normalization_loss.png",
-            logy=True,
-            ylabel="training BCE (mean over the epoch)",
-            title=f"{p.depth}-hidden-layer {p.activation} MLP on moons, seed {ctx.seed} "
-            "(a diverged run stops)",
         ),
-        curve_panels(
-            {"first step (init)": {arm: (layers, np.median(first[arm], axis=0)) for arm in arms}}
-            | median_grads,
+        save(
+            curve_panels(
+                {
+                    "first step (init)": {
+                        arm: (layers, np.median(first[arm], axis=0)) for arm in arms
+                    }
+                }
+                | median_grads,
+                logy=True,
+                xlabel="Linear layer (1 = input side)",
+                ylabel="‖∂L/∂W‖_F",
+                marker="o",
+                title="weight-gradient norm per layer, median over seeds",
+            ),
             ctx.out / "normalization_grad_norms.png",
-            logy=True,
-            xlabel="Linear layer (1 = input side)",
-            ylabel="‖∂L/∂W‖_F",
-            marker="o",
-            title="weight-gradient norm per layer, median over seeds",
         ),
     ]
     return Outcome(

@@ -22,14 +22,13 @@ import numpy as np
 
 import nablab
 from nablab import optim
-from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, Published, lab
 from nablab.labs.params import Param
 from nablab.labs.recipes import accuracy, mlp_3l, moons_per_seed
 from nablab.labs.training import train
 from nablab.nn.functional import binary_cross_entropy_with_logits as bce_with_logits
-from nablab.viz import contour_trajectories
+from nablab.viz import arm_colors, contour_trajectories, curve_panels, save
 
 KINDS = ("GD", "AdaGrad", "RMSprop", "Momentum", "Adam")
 BOOK_EPS = 1e-7  # the book's code: ε = 1e-7, inside the square root
@@ -138,14 +137,18 @@ def hessian(f, x, h=1e-5):
     return (H + H.T) / 2
 
 
+FORMS = {"book": "book", "nablab": "nablab.optim"}  # identifier: how a table names the form
+
+
 def both_forms(f, x0, specs, ctx):
-    """{(name, form): path} for every spec name: (kind, lr, β, β₂, steps), in both forms."""
+    """{(name, form): path} for every spec name: (kind, lr, β, β₂, steps), in both forms
+    ("book" and "nablab")."""
     paths = {}
     for name, (kind, lr, beta, beta2, steps) in specs.items():
         rule = book_rule(kind, lr, beta, beta2)
         paths[name, "book"] = descend(f, x0, steps, ctx, rule=rule)
         make = torch_optimizer(kind, lr, beta, beta2)
-        paths[name, "nablab.optim"] = descend(f, x0, steps, ctx, make_optimizer=make)
+        paths[name, "nablab"] = descend(f, x0, steps, ctx, make_optimizer=make)
     return paths
 
 
@@ -168,8 +171,10 @@ def seed003_run(size, rounds, ctx):
 
 
 def train_moons(make_optimizer, batch, iterations, ctx, description):
-    """The regularization lab's MLP_3L (recipes.mlp_3l: [2, 20, 3, 1] ReLU, W ~ N(0, 1),
-    b = 0, logits out) on moons300, full batch, BCE with logits, every seed of `batch` at once.
+    """The regularization lab's baseline MLP_3L (recipes.mlp_3l: [2, 20, 3, 1] ReLU,
+    W ~ N(0, 1), b = 0, logits out) on its moons300 (recipes.moons_per_seed): for the same seeds,
+    the same initial weights and data as that lab's baseline. Full batch, BCE with logits, every
+    seed of `batch` at once.
 
     The seeds' mean BCEs are summed, so each copy's parameters get exactly its own gradient,
     and every optimizer here is elementwise: the same as one run per seed. Returns per seed
@@ -214,11 +219,45 @@ def _per_optimizer(p, name):
     return dict(zip(KINDS, p[name]))
 
 
+def run_labels(p, lrs: str) -> dict[str, str]:
+    """{identifier: label} of the runs that use the per-optimizer rates ``lrs`` ("lr_2d",
+    "lr_3d", "lr_moons"): the identifier is the optimizer ("Momentum"), the label names its
+    settings ("Momentum lr 0.01, ρ 0.9"); on moons also "GD_lr_10" → "GD lr 10"."""
+    rates = _per_optimizer(p, lrs)
+    labels = {k: label(k, rates[k], p.beta, p.beta2) for k in KINDS if k in p.optimizers}
+    if lrs == "lr_moons":
+        labels |= {gd_key(lr): f"GD lr {lr:g}" for lr in p.gd_sweep}
+    return labels
+
+
+def gd_key(lr: float) -> str:
+    """The identifier of a run of the moons GD sweep: "GD_lr_10"."""
+    return f"GD_lr_{lr:g}"
+
+
+def form_key(name: str, form: str) -> str:
+    """The identifier of a run in one form: "Momentum_book", "Momentum_nablab"."""
+    return f"{name}_{form}"
+
+
+def form_label(p, lrs: str, key: str) -> str:
+    """The label of a run in one form: "Momentum lr 0.01, ρ 0.9 [nablab.optim]" for
+    "Momentum_nablab"."""
+    name, form = key.rsplit("_", 1)
+    return f"{run_labels(p, lrs)[name]} [{FORMS[form]}]"
+
+
 def answer(m, p) -> str:
+    labels_2d, labels_3d, labels_moons = (run_labels(p, r) for r in ("lr_2d", "lr_3d", "lr_moons"))
     text = (
         f"2-D: every optimizer brings f from {m['2d_f0']:g} to at most {m['2d_worst_f']:.3g} "
-        f"({m['2d_worst']}); x₁ (the steep axis) changes sign along the path for "
-        f"{', '.join(f'{n} ({k}×)' for n, k in m['2d_sign_changes'].items() if k >= 2) or 'none'}. "
+        f"({form_label(p, 'lr_2d', m['2d_worst'])}); x₁ (the steep axis) changes sign along the "
+        "path for "
+        + (
+            ", ".join(f"{labels_2d[n]} ({k}×)" for n, k in m["2d_sign_changes"].items() if k >= 2)
+            or "none"
+        )
+        + ". "
     )
     e00, esad = m["hessian_eigenvalues"]["(0, 0)"], m["hessian_eigenvalues"]["(0.25, −0.5)"]
     text += (
@@ -226,9 +265,9 @@ def answer(m, p) -> str:
         f"(0.25, −0.5) {esad[0]:.3f} and {esad[1]:.3f}. "
     )
     for name, run in m["3d"].items():
-        if name.endswith("[nablab.optim]"):
+        if name.endswith("_nablab"):
             below = run["first_step_below"]
-            text += f"{name[: -len(' [nablab.optim]')]}: " + (
+            text += f"{labels_3d[name.rsplit('_', 1)[0]]}: " + (
                 f"x₁ < −0.5 from step {below['-0.5']}, < −1000 from step {below['-1000']}, "
                 f"overflow after step {run['last_finite_step']}; "
                 if run["diverged"]
@@ -243,11 +282,11 @@ def answer(m, p) -> str:
     )
     moons = m["moons"]
     text += "; ".join(
-        f"{n} → {np.median(r['final_loss']):.3g}, {np.median(r['train_acc']):.2f}"
+        f"{labels_moons[n]} → {np.median(r['final_loss']):.3g}, {np.median(r['train_acc']):.2f}"
         for n, r in moons.items()
     )
     largest = f"GD lr {max(p.gd_sweep):g}"
-    r = moons[largest]
+    r = moons[gd_key(max(p.gd_sweep))]
     dead = sum(d[1] == 3 for d in r["dead"])
     return text + (
         f". {largest}: the loss peaks at {np.median(r['peak_loss']):.3g}; on {dead} of "
@@ -262,7 +301,7 @@ def _momentum_diverges(m, p):
         return None
     below = {k: v["first_step_below"]["-1000"] for k, v in runs.items()}
     return all(v["diverged"] for v in runs.values()) and None not in below.values(), {
-        f"{k}: step below −1000": v for k, v in below.items()
+        f"{form_label(p, 'lr_3d', k)}: step below −1000": v for k, v in below.items()
     }
 
 
@@ -287,8 +326,7 @@ def _moons_accuracy(name, below=None, above=None):
 
 
 def _adam(p):
-    lr = _per_optimizer(p, "lr_moons")["Adam"]
-    return label("Adam", lr, p.beta, p.beta2) if "Adam" in p.optimizers else None
+    return "Adam" if "Adam" in p.optimizers else None
 
 
 def _eigen(point, test):
@@ -385,7 +423,7 @@ ORDER = "in the order GD, AdaGrad, RMSprop, Momentum, Adam"
         ),
         Claim(
             "Moons: GD at seeds/000's lr 10 does not learn (median train accuracy < 0.6)",
-            _moons_accuracy("GD lr 10", below=0.6),
+            _moons_accuracy(gd_key(10), below=0.6),
         ),
         Claim(
             "Moons: Adam learns (median train accuracy > 0.8)", _moons_accuracy(_adam, above=0.8)
@@ -408,22 +446,22 @@ def experiment(p, ctx) -> Outcome:
     lr_2d, steps_2d = _per_optimizer(p, "lr_2d"), _per_optimizer(p, "steps_2d")
     lr_3d, lr_moons = _per_optimizer(p, "lr_3d"), _per_optimizer(p, "lr_moons")
     kinds = [k for k in KINDS if k in p.optimizers]
-    specs_2d = {label(k, lr_2d[k], p.beta, p.beta2): (k, lr_2d[k], p.beta, p.beta2, steps_2d[k])
-                for k in kinds}  # fmt: skip
-    specs_3d = {label(k, lr_3d[k], p.beta, p.beta2): (k, lr_3d[k], p.beta, p.beta2, p.steps_3d)
-                for k in kinds}  # fmt: skip
+    specs_2d = {k: (k, lr_2d[k], p.beta, p.beta2, steps_2d[k]) for k in kinds}
+    specs_3d = {k: (k, lr_3d[k], p.beta, p.beta2, p.steps_3d) for k in kinds}
+    labels_2d, labels_3d, labels_moons = (run_labels(p, r) for r in ("lr_2d", "lr_3d", "lr_moons"))
+    colors = arm_colors(kinds)
     tables, figures = [], []
 
     # 1. The 2-D quadratic.
     paths2 = both_forms(quadratic, X0_2D, specs_2d, ctx)
     f0 = float(quadratic(np.array(X0_2D)))
-    ends = {f"{n} [{form}]": {"x": path[-1].tolist(), "f": float(quadratic(path[-1]))}
+    ends = {form_key(n, form): {"x": path[-1].tolist(), "f": float(quadratic(path[-1]))}
             for (n, form), path in paths2.items()}  # fmt: skip
     finals = {name: end["f"] for name, end in ends.items()}
     rows = []
     for name in specs_2d:
-        book, ours = paths2[name, "book"], paths2[name, "nablab.optim"]
-        rows.append([name, len(book) - 1, _point(book[-1]), float(quadratic(book[-1])),
+        book, ours = paths2[name, "book"], paths2[name, "nablab"]
+        rows.append([labels_2d[name], len(book) - 1, _point(book[-1]), float(quadratic(book[-1])),
                      _point(ours[-1]), float(quadratic(ours[-1])),
                      float(np.abs(book - ours).max())])  # fmt: skip
     tables.append(
@@ -437,13 +475,16 @@ def experiment(p, ctx) -> Outcome:
         )
     )  # fmt: skip
     figures.append(
-        contour_trajectories(
-            lambda a, b: 0.2 * a**2 + 2 * b**2,
-            {name: paths2[name, "nablab.optim"] for name in specs_2d},
+        save(
+            contour_trajectories(
+                lambda a, b: 0.2 * a**2 + 2 * b**2,
+                {labels_2d[name]: paths2[name, "nablab"] for name in specs_2d},
+                xlim=(-2.0, 4.0),
+                ylim=(-4.5, 4.5),
+                colors={labels_2d[k]: colors[k] for k in kinds},
+                title="f = 0.2x₀² + 2x₁² (axes x1 = x₀, x2 = x₁): nablab.optim paths",
+            ),
             ctx.out / "optimizers_2d.png",
-            xlim=(-2.0, 4.0),
-            ylim=(-4.5, 4.5),
-            title="f = 0.2x₀² + 2x₁² (axes x1 = x₀, x2 = x₁): nablab.optim paths",
         )
     )
 
@@ -478,14 +519,14 @@ def experiment(p, ctx) -> Outcome:
             if diverged
             else f"‖x − (0, 0)‖ = {np.linalg.norm(x):.3f}"
         )
-        outcomes[f"{name} [{form}]"] = {
+        outcomes[form_key(name, form)] = {
             "x": x.tolist(),
             "last_finite_step": last,
             "diverged": bool(diverged),
             "first_step_below": {str(level): step for level, step in below.items()},
         }
         with np.errstate(over="ignore", invalid="ignore"):
-            rows3.append([name, form, _point(x), float(cubic(x)), outcome])
+            rows3.append([labels_3d[name], FORMS[form], _point(x), float(cubic(x)), outcome])
     tables.append(
         Table(
             f"3-D: {p.steps_3d} steps from (2, 3) (RMSprop's β as in 2-D; the book's forms and "
@@ -495,14 +536,18 @@ def experiment(p, ctx) -> Outcome:
         )
     )
     figures.append(
-        contour_trajectories(
-            lambda a, b: a**2 + b**2 + b**3 + a * b,
-            {name: paths3[name, "nablab.optim"] for name in specs_3d},
+        save(
+            contour_trajectories(
+                lambda a, b: a**2 + b**2 + b**3 + a * b,
+                {labels_3d[name]: paths3[name, "nablab"] for name in specs_3d},
+                colors={labels_3d[k]: colors[k] for k in kinds},
+                xlim=(-1.5, 3.0),
+                ylim=(-3.0, 3.5),
+                levels=40,
+                title="f = x₀² + x₁² + x₁³ + x₀x₁ (x1 = x₀, x2 = x₁): "
+                "min (0, 0), saddle (0.25, −0.5)",
+            ),
             ctx.out / "optimizers_3d.png",
-            xlim=(-1.5, 3.0),
-            ylim=(-3.0, 3.5),
-            levels=40,
-            title="f = x₀² + x₁² + x₁³ + x₀x₁ (x1 = x₀, x2 = x₁): min (0, 0), saddle (0.25, −0.5)",
         )
     )
 
@@ -519,12 +564,11 @@ def experiment(p, ctx) -> Outcome:
             name="seed003",
         )
     )
-    moon_specs = {label(k, lr_moons[k], p.beta, p.beta2):
-                  torch_optimizer(k, lr_moons[k], p.beta, p.beta2) for k in kinds}  # fmt: skip
-    moon_specs |= {f"GD lr {lr:g}": torch_optimizer("GD", lr) for lr in p.gd_sweep}
+    moon_specs = {k: torch_optimizer(k, lr_moons[k], p.beta, p.beta2) for k in kinds}
+    moon_specs |= {gd_key(lr): torch_optimizer("GD", lr) for lr in p.gd_sweep}
     batch = moons_per_seed(ctx.seeds(p.seeds))
     moons = {
-        name: train_moons(make, batch, p.moons_steps, ctx, f"moons MLP, {name}")
+        name: train_moons(make, batch, p.moons_steps, ctx, f"moons MLP, {labels_moons[name]}")
         for name, make in ctx.track(moon_specs.items(), len(moon_specs), "moons MLP")
     }
     tables.append(
@@ -534,39 +578,43 @@ def experiment(p, ctx) -> Outcome:
             "units 0 on every training point, layer 1 (of 20) | layer 2 (of 3), per seed",
             ["optimizer", "final train loss", "train accuracy", "test accuracy", "peak loss",
              "dead ReLUs"],
-            [[name, spread(r["loss"][-1]), spread(r["train_acc"]), spread(r["test_acc"]),
-              spread(r["loss"].max(axis=0)), " ".join(f"{a}|{b}" for a, b in r["dead"])]
+            [[labels_moons[name], spread(r["loss"][-1]), spread(r["train_acc"]),
+              spread(r["test_acc"]), spread(r["loss"].max(axis=0)),
+              " ".join(f"{a}|{b}" for a, b in r["dead"])]
              for name, r in moons.items()],
         )
     )  # fmt: skip
-    gd_names = [n for n in moons if n.startswith("GD lr")]
+    gd_names = [gd_key(lr) for lr in p.gd_sweep]
     figures.append(
-        curve_panels(
-            {
-                "moons MLP: optimizers": {
-                    n: moons[n]["loss"][:, 0] for n in list(moons)[: len(kinds)]
+        save(
+            curve_panels(
+                {
+                    "moons MLP: optimizers": {
+                        labels_moons[k]: moons[k]["loss"][:, 0] for k in kinds
+                    },
+                    "moons MLP: GD learning rates": {
+                        labels_moons[n]: moons[n]["loss"][:, 0] for n in gd_names
+                    },
+                    "seeds/003 network: GD steps": {f"step {s:g}": h for s, h in steps_net.items()},
                 },
-                "moons MLP: GD learning rates": {n: moons[n]["loss"][:, 0] for n in gd_names},
-                "seeds/003 network: GD steps": {f"step {s:g}": h for s, h in steps_net.items()},
-            },
+                logy=True,
+                xlabel="iteration",
+                ylabel="training loss",
+                colors={labels_moons[k]: colors[k] for k in kinds},
+                title=f"Training loss (seed {ctx.seed})",
+            ),
             ctx.out / "optimizers_losses.png",
-            logy=True,
-            xlabel="iteration",
-            ylabel="training loss",
-            title=f"Training loss (seed {ctx.seed})",
         )
     )
-    signs = {
-        n: int(np.sum(np.diff(np.sign(paths2[n, "nablab.optim"][:, 1])) != 0)) for n in specs_2d
-    }
+    signs = {n: int(np.sum(np.diff(np.sign(paths2[n, "nablab"][:, 1])) != 0)) for n in specs_2d}
     worst = max(finals, key=finals.get)
     return Outcome(
         tables=tables,
         figures=figures,
         metrics={
-            "2d_runs": [f"{n} ({s[-1]} steps)" for n, s in specs_2d.items()],
-            "3d_runs": list(specs_3d),
-            "moons_runs": list(moons),
+            "2d_runs": [f"{labels_2d[n]} ({s[-1]} steps)" for n, s in specs_2d.items()],
+            "3d_runs": list(labels_3d.values()),
+            "moons_runs": list(labels_moons.values()),
             "2d": ends,
             "2d_f0": f0,
             "2d_worst": worst,

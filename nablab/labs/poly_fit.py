@@ -12,18 +12,24 @@ import numpy as np
 import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, polynomial
-from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, Published, lab
 from nablab.labs.params import Param
 from nablab.labs.runner import Context
 from nablab.labs.training import train
+from nablab.viz import curve_panels, save
 
 # d2l 1st edition, PyTorch port (the seed's code): final-epoch losses, weights, bias.
+FIT_LABELS = {  # identifier (metrics, results.json) → how a table or plot names the fit
+    "cubic": "cubic", "linear": "linear", "two_samples": "2 samples",
+    "features_4": "4 features", "features_2": "2 features", "features_20": "20 features",
+    "features_20_samples_10": "20 features, 10 samples",
+    "features_20_least_squares": "20 features, least squares",
+}  # fmt: skip
 PUBLISHED = {
     "cubic": {"train": 1.0e-4, "test": 9.8e-5, "w": [1.198, -3.399, 5.600], "b": 5.001},
     "linear": {"train": 249.0, "test": 168.0},
-    "2 samples": {"train": 1.2, "test": 166.0},
+    "two_samples": {"train": 1.2, "test": 166.0},
 }
 
 
@@ -63,7 +69,7 @@ def _classic_fits(seed, epochs, ctx, lr=0.01, batch_size=10):
     sets = {
         "cubic": (d.X_train, d.y_train),
         "linear": (d.X_train[:, :1], d.y_train),
-        "2 samples": (d.X_train[:2], d.y_train[:2]),
+        "two_samples": (d.X_train[:2], d.y_train[:2]),
     }
     runs = {}
     for name, (X, y) in sets.items():
@@ -96,10 +102,10 @@ def _current_fits(seed, epochs, long_epochs, ctx):
     """The current edition: 4, 2 and 20 features (no separate bias: column 0 is 1)."""
     data_seed, model_seed = Context.streams(seed)
     d = polynomial(edition="current", seed=data_seed)
-    plans = [("4 features", 4, 100, epochs), ("2 features", 2, 100, epochs)]
+    plans = [("features_4", 4, 100, epochs), ("features_2", 2, 100, epochs)]
     plans += [
-        ("20 features", 20, 100, long_epochs),
-        ("20 features, 10 samples", 20, 10, long_epochs),
+        ("features_20", 20, 100, long_epochs),
+        ("features_20_samples_10", 20, 10, long_epochs),
     ]
     runs = {}
     for name, k, n, n_epochs in plans:
@@ -115,7 +121,7 @@ def _current_fits(seed, epochs, long_epochs, ctx):
     X, y = d.X_train.data.astype(np.float64), d.y_train.data.astype(np.float64)
     w_opt = np.linalg.lstsq(X, y, rcond=None)[0]
     Xt, yt = d.X_test.data.astype(np.float64), d.y_test.data.astype(np.float64)
-    runs["20 features, least squares"] = {
+    runs["features_20_least_squares"] = {
         "train": [float(np.mean((X @ w_opt - y) ** 2))],
         "test": [float(np.mean((Xt @ w_opt - yt) ** 2))],
         "w": w_opt.ravel().tolist(),
@@ -126,7 +132,7 @@ def _current_fits(seed, epochs, long_epochs, ctx):
 def _classic_answer(seed, classic):
     """What the classic fits show, in words computed from their losses (all seeds)."""
     main = classic[seed]
-    cubic, lin, two = main["cubic"], main["linear"], main["2 samples"]
+    cubic, lin, two = main["cubic"], main["linear"], main["two_samples"]
     last = lambda r, key: r[key][-1]  # noqa: E731
     w_err = float(np.abs(np.array(cubic["w"]) - [1.2, -3.4, 5.6]).max())
     text = (
@@ -150,7 +156,7 @@ def _classic_answer(seed, classic):
         )
     holds = diverged = 0
     for runs in classic.values():
-        c, li, t = (runs[k] for k in ("cubic", "linear", "2 samples"))
+        c, li, t = (runs[k] for k in ("cubic", "linear", "two_samples"))
         if not np.isfinite(last(t, "test")):
             diverged += 1
         elif last(c, "test") < last(li, "test") / 100 and last(t, "test") > 10 * last(t, "train"):
@@ -172,10 +178,10 @@ def _current_answer(current, long_epochs):
     four, sgd, least, few = (
         current[k]
         for k in (
-            "4 features",
-            "20 features",
-            "20 features, least squares",
-            "20 features, 10 samples",
+            "features_4",
+            "features_20",
+            "features_20_least_squares",
+            "features_20_samples_10",
         )
     )
     loss = lambda r: (r["train"][-1], r["test"][-1])  # noqa: E731
@@ -205,8 +211,8 @@ def _over_seeds(m, fit, key):
 
 def _two_sample_overfits(m, p):
     train, test = (
-        _over_seeds(m, "2 samples", "train_loss"),
-        _over_seeds(m, "2 samples", "test_loss"),
+        _over_seeds(m, "two_samples", "train_loss"),
+        _over_seeds(m, "two_samples", "test_loss"),
     )
     cubic = _over_seeds(m, "cubic", "test_loss")
     finite = np.isfinite(test)
@@ -218,7 +224,10 @@ def _two_sample_overfits(m, p):
 
 
 def _divergence_explained(m, p):
-    test, stab = _over_seeds(m, "2 samples", "test_loss"), _over_seeds(m, "2 samples", "stability")
+    test, stab = (
+        _over_seeds(m, "two_samples", "test_loss"),
+        _over_seeds(m, "two_samples", "stability"),
+    )
     diverged = ~np.isfinite(test)
     return bool((stab[diverged] > 2).all()), {"diverged": int(diverged.sum())}
 
@@ -311,11 +320,11 @@ def _divergence_explained(m, p):
         Claim(
             "In the current edition, 20 features on 10 samples over-fit: test loss > 10× train",
             lambda m, p: (
-                m["current"]["20 features, 10 samples"]["test_loss"]
-                > 10 * m["current"]["20 features, 10 samples"]["train_loss"],
+                m["current"]["features_20_samples_10"]["test_loss"]
+                > 10 * m["current"]["features_20_samples_10"]["train_loss"],
                 {
-                    "test / train": m["current"]["20 features, 10 samples"]["test_loss"]
-                    / m["current"]["20 features, 10 samples"]["train_loss"]
+                    "test / train": m["current"]["features_20_samples_10"]["test_loss"]
+                    / m["current"]["features_20_samples_10"]["train_loss"]
                 },
             ),
         ),
@@ -325,7 +334,7 @@ def _divergence_explained(m, p):
             value,
             "d2l 1st edition (the seed's PyTorch port), one run",
             column,
-            row=name,
+            row=FIT_LABELS[name],
             table="classic",
         )
         for name, pub in PUBLISHED.items()
@@ -352,7 +361,7 @@ def experiment(p, ctx) -> Outcome:
 
     fmt = lambda values: "[" + ", ".join(f"{v:.3f}" for v in values) + "]"  # noqa: E731
     rows = [
-        [name, r["train"][-1], r["test"][-1], fmt(r["w"]), round(r["b"], 3),
+        [FIT_LABELS[name], r["train"][-1], r["test"][-1], fmt(r["w"]), round(r["b"], 3),
          round(r["stability"], 3)]
         for name, r in main.items()
     ]  # fmt: skip
@@ -366,7 +375,7 @@ def experiment(p, ctx) -> Outcome:
     )
     spread_rows = [
         [
-            name,
+            FIT_LABELS[name],
             spread([classic[s][name]["train"][-1] for s in seeds]),
             spread([classic[s][name]["test"][-1] for s in seeds]),
             spread([classic[s][name]["test"][-1] / classic[s][name]["train"][-1] for s in seeds]),
@@ -386,7 +395,7 @@ def experiment(p, ctx) -> Outcome:
         w[: min(4, len(r["w"]))] = r["w"][:4]
         current_rows.append(
             [
-                name,
+                FIT_LABELS[name],
                 len(r["train"]) if "least" not in name else None,
                 r["train"][-1],
                 r["test"][-1],
@@ -404,48 +413,57 @@ def experiment(p, ctx) -> Outcome:
 
     out = ctx.out
     figures = [
-        curve_panels(
-            {name: {"train": r["train"], "test": r["test"]} for name, r in main.items()},
+        save(
+            curve_panels(
+                {
+                    FIT_LABELS[name]: {"train": r["train"], "test": r["test"]}
+                    for name, r in main.items()
+                },  # fmt: skip
+                logy=True,
+                ylabel="MSE",
+                title=f"Classic edition: train and test loss per epoch (seed {ctx.seed})",
+            ),
             out / "poly_fit_classic_losses.png",
-            logy=True,
-            ylabel="MSE",
-            title=f"Classic edition: train and test loss per epoch (seed {ctx.seed})",
         ),
-        curve_panels(
-            {
-                name: {"train": r["train"], "test": r["test"]}
-                for name, r in current.items()
-                if "least" not in name
-            },
+        save(
+            curve_panels(
+                {
+                    FIT_LABELS[name]: {"train": r["train"], "test": r["test"]}
+                    for name, r in current.items()
+                    if "least" not in name
+                },
+                logy=True,
+                ylabel="MSE",
+                ncols=2,
+                title=f"Current edition: train and test loss per epoch (seed {ctx.seed})",
+            ),
             out / "poly_fit_current_losses.png",
-            logy=True,
-            ylabel="MSE",
-            ncols=2,
-            title=f"Current edition: train and test loss per epoch (seed {ctx.seed})",
         ),
     ]
     cubic, linear = main["cubic"], main["linear"]
     powers = lambda n: np.arange(n)  # noqa: E731
     figures.append(
-        curve_panels(
-            {
-                "classic edition (w₀ = b)": {
-                    "true": (powers(4), [5.0, 1.2, -3.4, 5.6]),
-                    "cubic fit": (powers(4), [cubic["b"], *cubic["w"]]),
-                    "linear fit": (powers(2), [linear["b"], *linear["w"]]),
+        save(
+            curve_panels(
+                {
+                    "classic edition (w₀ = b)": {
+                        "true": (powers(4), [5.0, 1.2, -3.4, 5.6]),
+                        "cubic fit": (powers(4), [cubic["b"], *cubic["w"]]),
+                        "linear fit": (powers(2), [linear["b"], *linear["w"]]),
+                    },
+                    "current edition (SGD fits)": {
+                        "true": (powers(20), true_w),
+                        "4 features": (powers(4), current["features_4"]["w"]),
+                        "20 features": (powers(20), current["features_20"]["w"]),
+                    },
                 },
-                "current edition (SGD fits)": {
-                    "true": (powers(20), true_w),
-                    "4 features": (powers(4), current["4 features"]["w"]),
-                    "20 features": (powers(20), current["20 features"]["w"]),
-                },
-            },
+                xlabel="power i",
+                ylabel="coefficient",
+                ncols=2,
+                marker="o",
+                title="Learned vs true coefficients",
+            ),
             out / "poly_fit_weights.png",
-            xlabel="power i",
-            ylabel="coefficient",
-            ncols=2,
-            marker="o",
-            title="Learned vs true coefficients",
         )
     )
 

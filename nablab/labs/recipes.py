@@ -172,17 +172,29 @@ def predictor(model, threshold=0.5, seed_index=None):
 
     A seed-batched model (mlp_3l) maps the grid for every seed at once; `seed_index` picks one.
     """
+    return lambda grid: _eval_output(model, grid, seed_index) > threshold
+
+
+def probability(model, logits: bool, seed_index=None):
+    """grid (G, 2) array → P(y = 1), for nablab.viz.decision_boundary's shading: σ(output) of
+    a model that ends in logits, the output itself of one that ends in a sigmoid."""
 
     def predict(grid):
-        dtype = next(iter(model.parameters())).dtype
-        was_training = model.training
-        model.eval()
-        out = model(tensor(grid, dtype=dtype)).data
-        model.train(was_training)
-        out = out if seed_index is None else out[seed_index]
-        return out[:, 0] > threshold
+        out = _eval_output(model, grid, seed_index).astype(np.float64)
+        return 1 / (1 + np.exp(-np.clip(out, -60, 60))) if logits else np.clip(out, 0, 1)
 
     return predict
+
+
+def _eval_output(model, grid, seed_index):
+    """The model's first output on the grid in eval mode (one seed's, for a seed-batched one)."""
+    dtype = next(iter(model.parameters())).dtype
+    was_training = model.training
+    model.eval()
+    out = model(tensor(grid, dtype=dtype)).data
+    model.train(was_training)
+    out = out if seed_index is None else out[seed_index]
+    return out[:, 0]
 
 
 def evaluate(model, X, y, loss_fn=None):

@@ -14,27 +14,45 @@ own gradient — the same math as separate runs, in one batched matmul per layer
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..viz import curves, decision_boundary
+from ..viz import arm_colors, curves, decision_boundaries, save
 from .base import Table
 from .declaration import Claim, Metric, Outcome, Published, lab
 from .params import Param
-from .recipes import mean_spread, mlp_3l, moons_per_seed, predictor, train_mlp_3l
+from .recipes import mean_spread, mlp_3l, moons_per_seed, probability, train_mlp_3l
 
 BOOK = "seeds/002, one Paddle run"
 
 
-def arms(p) -> dict:
-    """{run name: (dropout p, keyword arguments of train_mlp_3l)}: the baseline, then each
-    regularizer at the strength the parameters give."""
+@dataclass(frozen=True)
+class Arm:
+    """One run of the lab: how a person reads it (``label``), its dropout probability and the
+    keyword arguments of train_mlp_3l. Its identifier (the key of ``arms``) names it in the
+    metrics, results.json and tests."""
+
+    label: str
+    dropout: float
+    options: dict
+
+
+def arms(p) -> dict[str, Arm]:
+    """{identifier: Arm}: the baseline, then each regularizer at the strength the parameters
+    give ("baseline", "l2", "weight_decay", "dropout_0.3", ...)."""
     return {
-        "baseline": (0.0, {}),
-        f"ℓ2, λ = {p.l2:g}": (0.0, {"l2": p.l2}),
-        f"weight decay {p.weight_decay:g}": (0.0, {"weight_decay": p.weight_decay}),
-        **{f"dropout {q:g}": (q, {}) for q in p.dropout},
-    }
+        "baseline": Arm("baseline", 0.0, {}),
+        "l2": Arm(f"ℓ2, λ = {p.l2:g}", 0.0, {"l2": p.l2}),
+        "weight_decay": Arm(f"weight decay {p.weight_decay:g}", 0.0,
+                            {"weight_decay": p.weight_decay}),
+        **{f"dropout_{q:g}": Arm(f"dropout {q:g}", q, {}) for q in p.dropout},
+    }  # fmt: skip
+
+
+def _kind(arm_id: str) -> str:
+    return "dropout" if arm_id.startswith("dropout_") else arm_id
 
 
 def _arm_metric(kind, what):
@@ -42,12 +60,13 @@ def _arm_metric(kind, what):
     train − test gap of the first run of that kind (baseline, l2, weight_decay, dropout)."""
 
     def value(m, p):
-        names = list(arms(p))
-        index = {"baseline": 0, "l2": 1, "weight_decay": 2, "dropout": 3}[kind]
-        if index >= len(names):
+        ids = [a for a in arms(p) if _kind(a) == kind]
+        if not ids:
             return None  # no dropout run
-        name = names[index]
-        train, test = np.asarray(m["train_accuracy"][name]), np.asarray(m["test_accuracy"][name])
+        train, test = (
+            np.asarray(m["train_accuracy"][ids[0]]),
+            np.asarray(m["test_accuracy"][ids[0]]),
+        )
         return {"train": train, "test": test, "gap": train - test}[what]
 
     return value
@@ -67,13 +86,17 @@ def _against_baseline(kind):
     every seed whose baseline learns, train accuracy and train − test gap below the baseline's."""
 
     def check(m, p):
-        names = [n for n, (q, kw) in arms(p).items() if (q if kind == "dropout" else kw.get(kind))]
+        all_arms = arms(p)
+        names = [
+            a for a, arm in all_arms.items()
+            if _kind(a) == kind and (arm.dropout if kind == "dropout" else arm.options.get(kind))
+        ]  # fmt: skip
         if not names:
             return None  # strength 0: this regularizer was not run
         n = len(m["seeds"]) - len(m["dead_seeds"])
         numbers = {}
         for name in names:
-            label = name.split(" ")[-1] + ": " if kind == "dropout" else ""
+            label = all_arms[name].label.split(" ")[-1] + ": " if kind == "dropout" else ""
             numbers[f"{label}train lower"] = f"{m['lower_train'][name]}/{n}"
             numbers[f"{label}gap narrower"] = f"{m['narrower_gap'][name]}/{n}"
         numbers["dead inits left out"] = len(m["dead_seeds"])
@@ -96,7 +119,8 @@ def answer(m, p) -> str:
     train, test = m["train_accuracy"], m["test_accuracy"]
     mean = lambda name: f"{np.mean(train[name]):.3f} / {np.mean(test[name]):.3f}"  # noqa: E731
     base_gap = np.mean(train["baseline"]) - np.mean(test["baseline"])
-    others = "; ".join(f"{name}: {mean(name)}" for name in train if name != "baseline")
+    labels = {a: arm.label for a, arm in arms(p).items()}
+    others = "; ".join(f"{labels[a]}: {mean(a)}" for a in train if a != "baseline")
     dead = m["dead_seeds"]
     dead = f" (seed {', '.join(map(str, dead))}: a dead init that never learns)" if dead else ""
     return (
@@ -178,10 +202,11 @@ def experiment(p, ctx) -> Outcome:
     seeds = ctx.seeds(p.seeds)
     batch = moons_per_seed(seeds)
     results, models = {}, {}
-    for name, (q, options) in arms(p).items():
-        models[name] = mlp_3l(seeds, dropout=q)
+    runs = arms(p)
+    for name, arm in runs.items():
+        models[name] = mlp_3l(seeds, dropout=arm.dropout)
         results[name] = train_mlp_3l(
-            models[name], batch, p.steps, ctx, lr=p.lr, description=name, **options
+            models[name], batch, p.steps, ctx, lr=p.lr, description=arm.label, **arm.options
         )
     base = results["baseline"]
     learns = ~one_class(models["baseline"], batch)
@@ -197,7 +222,8 @@ def experiment(p, ctx) -> Outcome:
         ["run", "ours train", "ours test", "ours train − test",
          "train below baseline (seeds that learn)", "gap below baseline (seeds that learn)"],
         [
-            [name, mean_spread(r.train_accuracy), mean_spread(r.test_accuracy), mean_spread(r.gap),
+            [runs[name].label, mean_spread(r.train_accuracy), mean_spread(r.test_accuracy),
+             mean_spread(r.gap),
              None if name == "baseline" else f"{lower[name]}/{n_learn}",
              None if name == "baseline" else f"{narrower[name]}/{n_learn}"]
             for name, r in results.items()
@@ -206,7 +232,7 @@ def experiment(p, ctx) -> Outcome:
     per_seed = Table(
         "Per seed: train / test accuracy ('dead init': the baseline predicts one class on "
         "every training point)",
-        ["seed", *results, "dead init"],
+        ["seed", *(runs[name].label for name in results), "dead init"],
         [
             [seed, *(f"{r.train_accuracy[i]:.3f} / {r.test_accuracy[i]:.3f}"
                      for r in results.values()), None if learns[i] else "dead init"]
@@ -214,28 +240,44 @@ def experiment(p, ctx) -> Outcome:
         ],
     )  # fmt: skip
 
+    colors = arm_colors([arm.label for arm in runs.values()])
     figures = [
-        decision_boundary(
-            predictor(model, threshold=0.0, seed_index=0),
-            batch.X_train.data[0],
-            batch.y_train.data[0],
-            ctx.out / f"regularization_boundary_{k}.png",
-            title=f"{name} (seed {seeds[0]}): train {results[name].train_accuracy[0]:.3f}, "
-            f"test {results[name].test_accuracy[0]:.3f}",
-        )
-        for k, (name, model) in enumerate(models.items())
-    ]
-    figures.append(
-        curves(
-            {name: (np.arange(len(r.losses)) * r.record_every, r.losses.mean(axis=1))
-             for name, r in results.items()},
+        save(
+            decision_boundaries(
+                {
+                    f"{runs[name].label}: train {results[name].train_accuracy[0]:.3f}, "
+                    f"test {results[name].test_accuracy[0]:.3f}": probability(
+                        model, logits=True, seed_index=0
+                    )
+                    for name, model in models.items()
+                },
+                batch.X_train.data[0],
+                batch.y_train.data[0],
+                X_test=batch.X_test.data[0],
+                y_test=batch.y_test.data[0],
+                title=f"Seed {seeds[0]}: P(y = 1) of each run (0.5 contour), training points "
+                "filled, test points hollow",
+            ),
+            ctx.out / "regularization_boundaries.png",
+        ),
+        save(
+            curves(
+                {
+                    runs[name].label: (
+                        np.arange(len(r.losses)) * r.record_every,
+                        r.losses.mean(axis=1),
+                    )
+                    for name, r in results.items()
+                },
+                logy=True,
+                xlabel="iteration",
+                ylabel="training BCE (mean over seeds)",
+                title="training loss (data term only; dropout runs with their masks)",
+                colors=colors,
+            ),
             ctx.out / "regularization_loss.png",
-            logy=True,
-            xlabel="iteration",
-            ylabel="training BCE (mean over seeds)",
-            title="training loss (data term only; dropout runs with their masks)",
-        )
-    )  # fmt: skip
+        ),
+    ]
     return Outcome(
         tables=[summary, per_seed],
         figures=figures,

@@ -21,7 +21,7 @@ import nablab
 from nablab import lm, nn, optim
 from nablab.data import load_data_time_machine, time_machine
 
-from ._panels import curve_panels
+from ..viz import curve_panels, save
 from .base import Table
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -282,22 +282,26 @@ def experiment(p, ctx) -> Outcome:
             "causal_perplexity": causal,
         }
     label = {n: MODELS[n].label for n in results}
-    figure = curve_panels(
-        {
-            "one layer": {
-                label[n]: r["perplexity"] for n, r in results.items() if MODELS[n].num_layers == 1
+    figure = save(
+        curve_panels(
+            {
+                "one layer": {
+                    label[n]: r["perplexity"]
+                    for n, r in results.items()
+                    if MODELS[n].num_layers == 1
+                },
+                "2 layers, bidirectional; nn.LSTM": {
+                    label[n]: r["perplexity"]
+                    for n, r in results.items()
+                    if MODELS[n].num_layers == 2 or n == "lstm"
+                },
             },
-            "2 layers, bidirectional; nn.LSTM": {
-                label[n]: r["perplexity"]
-                for n, r in results.items()
-                if MODELS[n].num_layers == 2 or n == "lstm"
-            },
-        },
+            logy=True,
+            ylabel="training perplexity",
+            ncols=2,
+            title=f"Character-level LMs, first {p.max_tokens:,} characters of The Time Machine",
+        ),
         ctx.out / "rnn_lm_perplexity.png",
-        logy=True,
-        ylabel="training perplexity",
-        ncols=2,
-        title=f"Character-level LMs, first {p.max_tokens:,} characters of The Time Machine",
     )
     tables = [
         Table(

@@ -49,7 +49,13 @@ class Context:
 
     @staticmethod
     def streams(seed: int) -> tuple[int, int]:
-        """Two independent seeds from SeedSequence(seed): the data set's and the model's."""
+        """Two independent seeds from SeedSequence(seed): the data set's and the model's, so
+        run ``seed``'s data and its initial weights never come from the same numbers.
+
+        >>> data_seed, model_seed = Context.streams(0)
+        >>> data_seed != model_seed, Context.streams(0) == (data_seed, model_seed)
+        (True, True)
+        """
         data_seed, model_seed = np.random.SeedSequence(seed).generate_state(2)
         return int(data_seed), int(model_seed)
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import float64, tensor
-from ..viz import grad_norm_bars
+from ..viz import grad_norm_bars, save
 from .base import Table
 from .declaration import Claim, Outcome, lab
 from .params import Param
@@ -164,11 +164,13 @@ def experiment(p, ctx) -> Outcome:
     layers = [f"w{i}" for i in range(p.layers)]
     labels = [label(name, p.slope) for name in p.activations]
     relu = ["seeds with ReLU gradient exactly 0"] if "relu" in grads else []
-    figure = grad_norm_bars(
-        {label(n, p.slope): dict(zip(layers, median[n])) for n in p.activations},
+    figure = save(
+        grad_norm_bars(
+            {label(n, p.slope): dict(zip(layers, median[n])) for n in p.activations},
+            ylabel=f"median |dC/dw_i| over {p.seeds} seeds",
+            title=f"Chain of {p.layers} one-unit layers: gradient per layer (input side left)",
+        ),
         ctx.out / "vanishing_chain_gradients.png",
-        ylabel=f"median |dC/dw_i| over {p.seeds} seeds",
-        title=f"Chain of {p.layers} one-unit layers: gradient per layer (input side left)",
     )
     tables = [
         Table("dC/dw_i for the first seed (the seed prints one such list)",

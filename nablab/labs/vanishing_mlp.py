@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import nn
 from ..diagnostics import Monitor
-from ..viz import curves, grad_norm_bars
+from ..viz import curves, grad_norm_bars, save
 from .base import Table, spread
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -280,23 +280,30 @@ def experiment(p, ctx) -> Outcome:
 
     published = {f"{arm} (published)": dict(zip(LAYERS, v)) for arm, v in PUBLISHED.items()}
     figures = [
-        grad_norm_bars(
-            {arm: dict(zip(LAYERS, np.median(n, axis=0))) for arm, n in norms.items()} | published,
+        save(
+            grad_norm_bars(
+                {arm: dict(zip(LAYERS, np.median(n, axis=0))) for arm, n in norms.items()}
+                | published,
+                title=f"weight-gradient norm per layer (ours: median of {len(seeds)} seeds)",
+            ),
             ctx.out / "vanishing_mlp_grad_norms.png",
-            title=f"weight-gradient norm per layer (ours: median of {len(seeds)} seeds)",
         ),
-        curves(
-            {f"lr {lr}": r["loss"] for lr, r in lr_runs.items()},
+        save(
+            curves(
+                {f"lr {lr}": r["loss"] for lr, r in lr_runs.items()},
+                title="exercise 4-9: sigmoid Model_MLP_L5, training loss",
+            ),
             ctx.out / "vanishing_mlp_ex4-9_loss.png",
-            title="exercise 4-9: sigmoid Model_MLP_L5, training loss",
         ),
         *(
-            curves(
-                {layer: n[:, i] for i, layer in enumerate(LAYERS)},
+            save(
+                curves(
+                    {layer: n[:, i] for i, layer in enumerate(LAYERS)},
+                    logy=True,
+                    ylabel="‖∂L/∂W‖_F",
+                    title=f"exercise 4-9: weight-gradient norms, lr {lr}",
+                ),
                 ctx.out / f"vanishing_mlp_ex4-9_grads_lr{lr:g}.png",
-                logy=True,
-                ylabel="‖∂L/∂W‖_F",
-                title=f"exercise 4-9: weight-gradient norms, lr {lr}",
             )
             for lr, n in lr_norms.items()
         ),

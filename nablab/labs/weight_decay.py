@@ -11,21 +11,21 @@ import numpy as np
 import nablab
 from nablab import nn, optim
 from nablab.data import DataLoader, TensorDataset, linear_high_dim
-from nablab.labs._panels import curve_panels
 from nablab.labs.base import Table, spread
 from nablab.labs.declaration import Claim, Outcome, Published, lab
 from nablab.labs.params import Param
 from nablab.labs.runner import Context
 from nablab.labs.training import train
-from nablab.viz import curves
+from nablab.viz import curve_panels, curves, save
 
 # ‖w‖ after training, d2l 0.14–0.17 (batch 5): no decay, λ = 3.
 PUBLISHED_NORM = {0.0: (12.8, 15.1), 3.0: (0.32, 0.44)}
 VARIANTS = {
     "scratch": "from scratch: penalty λ/2·‖w‖² in the loss",
     "optimizer": "SGD(weight_decay=λ) on the weight's group, loss ½·MSE",
-    "d2l concise": "d2l's concise code: nn.MSELoss (no ½), bias ~ N(0, 1)",
-}
+    "d2l_concise": "d2l's concise code: nn.MSELoss (no ½), bias ~ N(0, 1)",
+}  # identifier: what it is; a table names it by LABELS
+LABELS = {"scratch": "scratch", "optimizer": "optimizer", "d2l_concise": "d2l concise"}
 
 
 def _squared_loss(prediction, y):
@@ -42,7 +42,7 @@ def fit(data, lam, batch_size, variant, seed, epochs, lr, ctx):
     """
     rng = np.random.default_rng(seed)
     w0 = rng.standard_normal((data.X_train.shape[1], 1)).astype(np.float32)
-    b0 = rng.standard_normal(1).astype(np.float32) if variant == "d2l concise" else np.zeros(1)
+    b0 = rng.standard_normal(1).astype(np.float32) if variant == "d2l_concise" else np.zeros(1)
     loader = DataLoader(
         TensorDataset(data.X_train, data.y_train), batch_size, shuffle=True, generator=seed
     )
@@ -57,7 +57,7 @@ def fit(data, lam, batch_size, variant, seed, epochs, lr, ctx):
         model.bias.data[...] = b0
         groups = [{"params": [model.weight], "weight_decay": lam}, {"params": [model.bias]}]
         optimizer = optim.SGD(groups, lr=lr)
-        loss_fn = nn.MSELoss() if variant == "d2l concise" else _squared_loss
+        loss_fn = nn.MSELoss() if variant == "d2l_concise" else _squared_loss
         forward, weight = model, model.weight
 
     def epoch(_):
@@ -86,7 +86,7 @@ def fit(data, lam, batch_size, variant, seed, epochs, lr, ctx):
 
 
 def _row(variant, batch_size, lam) -> str:
-    return f"{variant}, batch {batch_size}, λ = {lam:g}"
+    return f"{LABELS[variant]}, batch {batch_size}, λ = {lam:g}"
 
 
 def _pair(p):
@@ -243,20 +243,27 @@ def experiment(p, ctx) -> Outcome:
         for a, b in zip(main[lam]["norm"], optimizer_runs[lam]["norm"])
     )
     figures = [
-        curve_panels(
-            {f"λ = {lam:g}": {"train": h["train"], "test": h["test"]} for lam, h in main.items()},
+        save(
+            curve_panels(
+                {
+                    f"λ = {lam:g}": {"train": h["train"], "test": h["test"]}
+                    for lam, h in main.items()
+                },
+                logy=True,
+                ylabel="mean ½(ŷ − y)²",
+                ncols=2,
+                title=f"From scratch, batch {p.batch_size}, seed {ctx.seed}",
+            ),
             ctx.out / "weight_decay_losses.png",
-            logy=True,
-            ylabel="mean ½(ŷ − y)²",
-            ncols=2,
-            title=f"From scratch, batch {p.batch_size}, seed {ctx.seed}",
         ),
-        curves(
-            {f"λ = {lam:g}": h["norm"] for lam, h in main.items()},
+        save(
+            curves(
+                {f"λ = {lam:g}": h["norm"] for lam, h in main.items()},
+                logy=True,
+                ylabel="‖w‖",
+                title=f"‖w‖ per epoch (true ‖w‖ = {true_norm:.3f})",
+            ),
             ctx.out / "weight_decay_norm.png",
-            logy=True,
-            ylabel="‖w‖",
-            title=f"‖w‖ per epoch (true ‖w‖ = {true_norm:.3f})",
         ),
     ]
     notes = [
@@ -276,7 +283,7 @@ def experiment(p, ctx) -> Outcome:
     ]
     metrics = {
         "norm": {
-            f"{v}, batch {bs}": {str(lam): final("norm", lam, v, bs) for lam in p.lambdas}
+            f"{v}_batch_{bs}": {str(lam): final("norm", lam, v, bs) for lam in p.lambdas}
             for v, bs in settings
         },
         "norm_scratch": {str(lam): final("norm", lam) for lam in p.lambdas},

@@ -22,7 +22,7 @@ import numpy as np
 from .. import nn, optim, relu, tensor
 from ..data import xor
 from ..nn import functional as F
-from ..viz import curves, decision_boundary
+from ..viz import curves, decision_boundaries, save
 from .base import Table
 from .declaration import Claim, Metric, Outcome, Published, lab
 from .params import Param
@@ -149,17 +149,24 @@ def svc_margin() -> float:
     return float(np.abs(model.decision_function(X.data)).max())
 
 
-def plot_regions(params: list, hidden: int, run: int, accuracy: float, path):
+def plot_regions(params: list, hidden: int, runs: dict[str, int], accuracy: np.ndarray):
+    """The output ŷ over the plane (0.5 contour: the decision boundary) of each named run of
+    one width, side by side: e.g. {"failed": 0, "solved": 3}."""
     X, y = xor()
 
-    def predict(grid):
+    def output(run):
         one_run = [p[run : run + 1] for p in params]
-        return forward(one_run, tensor(grid.astype(X.dtype))).data[0, :, 0] > 0.5
+        return lambda grid: np.clip(
+            forward(one_run, tensor(grid.astype(X.dtype))).data[0, :, 0], 0.0, 1.0
+        ).astype(np.float64)
 
-    title = f"{hidden} hidden units, run {run}: accuracy {accuracy:.0%}"
-    return decision_boundary(
-        predict, X.data, y.data, path, xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), title=title
-    )
+    return decision_boundaries(
+        {f"{label}: run {run}, accuracy {accuracy[run]:.0%}": output(run)
+         for label, run in runs.items()},
+        X.data, y.data, xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), ncols=len(runs),
+        title=f"{hidden} hidden units: output ŷ of a failed and a solved run",
+        shade_label="output ŷ (clipped to [0, 1]; class 1 where > 0.5)",
+    )  # fmt: skip
 
 
 def answer(m: dict, p) -> str:
@@ -282,26 +289,27 @@ def experiment(p, ctx) -> Outcome:
     params_s, history_s, found_s = results[shown]
     solved_s = found_s["accuracy"] == 1
     groups = {"failed": ~solved_s, "solved": solved_s}
-    for label, candidates in groups.items():
-        if candidates.any():
-            r = int(np.flatnonzero(candidates)[0])
-            path = ctx.out / f"xor_relu_regions_{label}.png"
-            figures.append(plot_regions(params_s, shown, r, float(found_s["accuracy"][r]), path))
+    first = {label: int(np.flatnonzero(c)[0]) for label, c in groups.items() if c.any()}
+    regions = plot_regions(params_s, shown, first, found_s["accuracy"])
+    figures.append(save(regions, ctx.out / "xor_relu_regions.png"))
     steps = np.arange(len(history_s)) * RECORD_EVERY
     figures.append(
-        curves(
-            {
-                f"median of the {int(mask.sum())} {label} runs": (
-                    steps, np.median(history_s[:, mask], axis=1)
-                )
-                for label, mask in groups.items()
-                if mask.any()
-            },
+        save(
+            curves(
+                {
+                    f"median of the {int(mask.sum())} {label} runs": (
+                        steps,
+                        np.median(history_s[:, mask], axis=1),
+                    )
+                    for label, mask in groups.items()
+                    if mask.any()
+                },
+                logy=True,
+                title=f"{shown} hidden units: MSE during training",
+            ),
             ctx.out / f"xor_relu_loss_{shown}_units.png",
-            logy=True,
-            title=f"{shown} hidden units: MSE during training",
         )
-    )  # fmt: skip
+    )
     failed = results[2][2]["accuracy"] < 1 if 2 in results else np.zeros(0, bool)
     return Outcome(
         tables=[

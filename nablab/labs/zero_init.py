@@ -12,12 +12,13 @@ place of 0 keeps the units alike too (only the step-1 formulas are those of c = 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import data
 from ..diagnostics import Monitor
-from ..viz import curves, decision_boundary
+from ..viz import curves, decision_boundaries, save
 from .base import Table, spread
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -27,7 +28,7 @@ from .recipes import (
     mlp_l2,
     moon1000,
     nndl_split,
-    predictor,
+    probability,
     train_full_batch,
 )
 from .runner import Context
@@ -35,15 +36,27 @@ from .runner import Context
 BOOK = "NNDL §4.4.1 (Paddle, p̄ = 307/640)"
 
 
-def models(p) -> dict[str, tuple[int, object, float]]:
-    """{name: (hidden units, weight init, bias)}: the symmetric net, a second constant init,
-    and random N(0, 1) nets of 1 and of ``p.hidden`` units."""
-    const = {f"constant {c:g}, {p.hidden} units": (p.hidden, ("constant", c), c)
-             for c in (p.init_value, p.other_constant)}  # fmt: skip
-    return const | {
-        "random N(0,1), 1 unit": (1, ("normal", 1.0), 0.0),
-        f"random N(0,1), {p.hidden} units": (p.hidden, ("normal", 1.0), 0.0),
-    }
+class Model(NamedTuple):
+    """One net of the lab: how a person reads it, its hidden units, weight init and bias."""
+
+    label: str
+    hidden: int
+    weight: tuple
+    bias: float
+
+
+def models(p) -> dict[str, Model]:
+    """{identifier: Model}: the symmetric net ("constant"), a second constant init
+    ("other_constant"), and random N(0, 1) nets of 1 and of ``p.hidden`` units ("random_1",
+    "random_wide"). The identifiers key the metrics; the labels head tables and plots."""
+    return {
+        "constant": Model(f"constant {p.init_value:g}, {p.hidden} units", p.hidden,
+                          ("constant", p.init_value), p.init_value),
+        "other_constant": Model(f"constant {p.other_constant:g}, {p.hidden} units", p.hidden,
+                                ("constant", p.other_constant), p.other_constant),
+        "random_1": Model("random N(0,1), 1 unit", 1, ("normal", 1.0), 0.0),
+        "random_wide": Model(f"random N(0,1), {p.hidden} units", p.hidden, ("normal", 1.0), 0.0),
+    }  # fmt: skip
 
 
 def row_spread(model) -> float:
@@ -56,7 +69,7 @@ def train_recorded(model_spec, splits, epochs, seed, p, ctx, keep_params=False):
     """Train a model of ``models(p)`` full batch under a Monitor. Returns (model, history,
     spreads, params, findings): spreads[k] is row_spread after k steps (k = 0 … epochs) and,
     with ``keep_params``, params[k] the parameters after k steps."""
-    hidden, weight, bias = model_spec
+    _, hidden, weight, bias = model_spec
     generator = np.random.default_rng(Context.streams(seed)[1])
     model = init_linears(mlp_l2(hidden), weight, bias, generator)
     spreads, params = [], []
@@ -98,12 +111,13 @@ def below(key, bound, zero=False):
 
 def circles_like_one_unit(m, p):
     acc = m["circles_test_accuracy"]
-    sym, one = np.mean(acc[m["symmetric"]]), np.mean(acc["random N(0,1), 1 unit"])
+    sym, one = np.mean(acc["constant"]), np.mean(acc["random_1"])
     return sym <= 0.65 and sym <= one + 0.05, {"symmetric": sym, "1 unit": one}
 
 
 def answer(m, p) -> str:
-    acc = {name: np.mean(v) for name, v in m["circles_test_accuracy"].items()}
+    labels = {name: model.label for name, model in models(p).items()}
+    acc = {labels[name]: np.mean(v) for name, v in m["circles_test_accuracy"].items()}
     drift = m["moons_unit_spread"]
     return (
         f"On {p.check_seeds} draws of Moon1000 the first loss is "
@@ -119,9 +133,9 @@ def answer(m, p) -> str:
         + ": a symmetric start wastes the width. In float32 the units are identical only up to "
         f"rounding; after {p.epochs:,} epochs on "
         + "; on ".join(
-            f"{label} they differ by {d['last']:.1e}"
+            f"{d['label']} they differ by {d['last']:.1e}"
             + (f" (past 1e-3 from epoch {d['passes_1e-3_at']})" if d["passes_1e-3_at"] else "")
-            for label, d in drift.items()
+            for d in drift.values()
         )
         + "."
     )
@@ -192,15 +206,15 @@ def answer(m, p) -> str:
         ),
         Claim(
             "On circles the randomly initialised {hidden}-unit net reaches 0.9 test accuracy",
-            lambda m, p: min(m["circles_test_accuracy"][f"random N(0,1), {p.hidden} units"]) >= 0.9,
+            lambda m, p: min(m["circles_test_accuracy"]["random_wide"]) >= 0.9,
         ),
         Claim(
             "On circles the symmetric net's units stay identical (to 1e-5) and the Monitor "
             "reports symmetric units",
             lambda m, p: (
-                max(m["circles_unit_spread_last"][m["symmetric"]]) < 1e-5
-                and "symmetric-units" in m["circles_monitor_kinds"][m["symmetric"]],
-                {"largest spread": max(m["circles_unit_spread_last"][m["symmetric"]])},
+                max(m["circles_unit_spread_last"]["constant"]) < 1e-5
+                and "symmetric-units" in m["circles_monitor_kinds"]["constant"],
+                {"largest spread": max(m["circles_unit_spread_last"]["constant"])},
             ),
         ),
     ],  # fmt: skip
@@ -218,8 +232,7 @@ def answer(m, p) -> str:
 )
 def experiment(p, ctx) -> Outcome:
     spec = models(p)
-    sym, other = (f"constant {c:g}, {p.hidden} units" for c in (p.init_value, p.other_constant))
-    wide = f"random N(0,1), {p.hidden} units"
+    sym, other, wide = "constant", "other_constant", "random_wide"
     step1 = {}
     for s in ctx.seeds(p.check_seeds):
         splits = moon1000(Context.streams(s)[0])
@@ -272,14 +285,18 @@ def experiment(p, ctx) -> Outcome:
     # trained on: Moon1000, then circles
     moons_runs = {
         name: train_recorded(spec[name], splits, p.epochs, seed, p, ctx)
-        for name in (sym, "random N(0,1), 1 unit", wide)
+        for name in (sym, "random_1", wide)
     }
     # a balanced draw (p̄ = ½) starts the zero net at a stationary point: watch rounding there
-    spread_runs = {f"Moon1000, seed {seed}": (moons_runs[sym], test)}
+    spread_runs = {f"moon1000_seed_{seed}": (f"Moon1000, seed {seed}", moons_runs[sym], test)}
     if seed != ctx.seed:
         balanced = moon1000(Context.streams(ctx.seed)[0])
         run = train_recorded(spec[sym], balanced, p.epochs, ctx.seed, p, ctx)
-        spread_runs[f"Moon1000, seed {ctx.seed} (p̄ = ½)"] = (run, balanced[2])
+        spread_runs[f"moon1000_seed_{ctx.seed}"] = (
+            f"Moon1000, seed {ctx.seed} (p̄ = ½)",
+            run,
+            balanced[2],
+        )
     circles = {}
     for s in ctx.seeds(p.circle_seeds):
         c_splits = nndl_split(
@@ -293,17 +310,18 @@ def experiment(p, ctx) -> Outcome:
             )  # fmt: skip
 
     long_rows = [
-        [f"Moon1000 seed {seed}, {p.epochs} epochs", name, evaluate(r[0], *test)[0],
-         r[1].losses[-1], float(r[2][-1]) if spec[name][0] > 1 else None, symmetric(r[4])]
+        [f"Moon1000 seed {seed}, {p.epochs} epochs", spec[name].label, evaluate(r[0], *test)[0],
+         r[1].losses[-1], float(r[2][-1]) if spec[name].hidden > 1 else None, symmetric(r[4])]
         for name, r in moons_runs.items()
     ] + [
-        [label, sym, evaluate(r[0], *t)[0], r[1].losses[-1], float(r[2][-1]), symmetric(r[4])]
-        for label, (r, t) in list(spread_runs.items())[1:]
+        [label, spec[sym].label, evaluate(r[0], *t)[0], r[1].losses[-1], float(r[2][-1]),
+         symmetric(r[4])]
+        for label, r, t in list(spread_runs.values())[1:]
     ] + [
-        [f"circles, {p.circle_epochs} epochs, {len(runs)} seed(s)", name,
+        [f"circles, {p.circle_epochs} epochs, {len(runs)} seed(s)", spec[name].label,
          spread([r["test_accuracy"] for r in runs], center=np.mean, fmt=".3f"),
          float(np.mean([r["losses"][-1] for r in runs])),
-         max(float(r["spread"][-1]) for r in runs) if spec[name][0] > 1 else None,
+         max(float(r["spread"][-1]) for r in runs) if spec[name].hidden > 1 else None,
          symmetric([f for r in runs for f in r["findings"]])]
         for name, runs in circles.items()
     ]  # fmt: skip
@@ -315,35 +333,51 @@ def experiment(p, ctx) -> Outcome:
     )  # fmt: skip
 
     figures = [
-        curves(
-            {**{label: r[2] for label, (r, _) in spread_runs.items()},
-             f"circles, {sym}": circles[sym][0]["spread"],
-             f"circles, {other}": circles[other][0]["spread"]},
+        save(
+            curves(
+                {
+                    **{label: r[2] for label, r, _ in spread_runs.values()},
+                    f"circles, {spec[sym].label}": circles[sym][0]["spread"],
+                    f"circles, {spec[other].label}": circles[other][0]["spread"],
+                },
+                logy=True,
+                ylabel="max |unit j − unit 0| of fc1 (W, b)",
+                title="symmetric init: how far the hidden units drift apart (float32 rounding)",
+            ),
             ctx.out / "zero_init_unit_spread.png",
-            logy=True,
-            ylabel="max |unit j − unit 0| of fc1 (W, b)",
-            title="symmetric init: how far the hidden units drift apart (float32 rounding)",
         ),
-        curves(
-            {name: runs[0]["losses"] for name, runs in circles.items()},
+        save(
+            curves(
+                {spec[name].label: runs[0]["losses"] for name, runs in circles.items()},
+                title=f"circles, seed {ctx.seed}: training loss",
+            ),
             ctx.out / "zero_init_circles_loss.png",
-            title=f"circles, seed {ctx.seed}: training loss",
         ),
-        *(
-            decision_boundary(
-                predictor(run0["model"]), run0["splits"][0][0].data, run0["splits"][0][1].data,
-                ctx.out / f"zero_init_circles_boundary_{slug}.png", xlim=(-1.5, 1.5),
-                ylim=(-1.5, 1.5), title=f"circles: {name} (test acc {run0['test_accuracy']:.3f})",
-            )
-            for name, slug in ((sym, "zero"), (wide, "random"))
-            for run0 in circles[name][:1]
-        ),
-    ]  # fmt: skip
+        save(
+            decision_boundaries(
+                {
+                    f"{spec[n].label} (test acc {circles[n][0]['test_accuracy']:.3f})": probability(
+                        circles[n][0]["model"], logits=False
+                    )
+                    for n in (sym, wide)
+                },  # fmt: skip
+                circles[sym][0]["splits"][0][0].data,
+                circles[sym][0]["splits"][0][1].data,
+                X_test=circles[sym][0]["splits"][2][0].data,
+                y_test=circles[sym][0]["splits"][2][1].data,
+                xlim=(-1.5, 1.5),
+                ylim=(-1.5, 1.5),
+                ncols=2,
+                title=f"circles, seed {ctx.seed}: P(y = 1), symmetric vs random init",
+            ),
+            ctx.out / "zero_init_circles_boundaries.png",
+        ),  # fmt: skip
+    ]
 
     drift = {
-        label: {"passes_1e-3_at": int(np.argmax(r[2] > 1e-3)) if (r[2] > 1e-3).any() else None,
-                "last": float(r[2][-1])}
-        for label, (r, _) in spread_runs.items()
+        key: {"label": label, "last": float(r[2][-1]),
+              "passes_1e-3_at": int(np.argmax(r[2] > 1e-3)) if (r[2] > 1e-3).any() else None}
+        for key, (label, r, _) in spread_runs.items()
     }  # fmt: skip
     deviation = (
         [abs(np.array(v["fc2.weight"]) - formula(v, 0.5)).max() for v in step1.values()]
@@ -357,7 +391,7 @@ def experiment(p, ctx) -> Outcome:
         figures=figures,
         metrics={
             "seed": seed,
-            "symmetric": sym,
+            "symmetric": spec[sym].label,
             "p_bar": n_pos / 640,
             "positives": n_pos,
             "step1_by_seed": {str(s): v for s, v in step1.items()},
@@ -381,7 +415,7 @@ def experiment(p, ctx) -> Outcome:
             "circles_unit_spread_last": {
                 name: [float(r["spread"][-1]) for r in runs]
                 for name, runs in circles.items()
-                if spec[name][0] > 1
+                if spec[name].hidden > 1
             },
             "circles_monitor_kinds": {
                 name: sorted({f.kind for r in runs for f in r["findings"]})

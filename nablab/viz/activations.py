@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import ops
 from ..creation import linspace
-from ._figure import new_figure, save
+from ._figure import finish, legend_below, new_figure
 
 DEFAULT_ACTIVATIONS: dict[str, Callable] = {
     "sigmoid": ops.sigmoid,
@@ -32,12 +32,13 @@ def activation_curve(fn: Callable, xs: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def activation_plot(
     functions: Mapping[str, Callable] | None = None,
-    path="activations.png",
+    path=None,
     xlim=(-5.0, 5.0),
     points: int = 401,
     title: str | None = None,
 ):
-    """One panel per activation with the function and its derivative (autograd's, not by hand).
+    """One panel per activation with the function and its derivative (autograd's, not by hand);
+    the Figure, written as PNG when given ``path``.
 
     ``functions`` maps a name to a callable on Tensors; default: sigmoid, tanh, ReLU,
     Leaky ReLU (slope 0.1, to make the slope visible), ELU and softplus.
@@ -46,7 +47,7 @@ def activation_plot(
     xs = np.linspace(*xlim, points)
     ncols = min(3, len(functions))
     nrows = -(-len(functions) // ncols)
-    fig, axes = new_figure(4 * ncols, 3.2 * nrows, grid=(nrows, ncols))
+    fig, axes = new_figure(4 * ncols, 3.2 * nrows + 0.4, grid=(nrows, ncols))
     for ax in axes.flat[len(functions) :]:
         ax.set_visible(False)
     for ax, (name, fn) in zip(axes.flat, functions.items()):
@@ -57,7 +58,7 @@ def activation_plot(
         ax.axvline(0, color="grey", linewidth=0.5)
         ax.set_title(name)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
+    legend_below(fig, *axes.flat[0].get_legend_handles_labels())
     if title:
         fig.suptitle(title)
-    return save(fig, path)
+    return finish(fig, path)
