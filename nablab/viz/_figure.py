@@ -20,9 +20,9 @@ def _figure_class():
         """A matplotlib Figure that Jupyter shows as a PNG without pyplot or a backend."""
 
         def _repr_png_(self) -> bytes:
-            buffer = BytesIO()
-            self.savefig(buffer, format="png", dpi=DPI)
-            return buffer.getvalue()
+            png = BytesIO()
+            self.savefig(png, format="png", dpi=DPI)
+            return png.getvalue()
 
     return Figure
 
