@@ -31,6 +31,7 @@ import zipfile
 import numpy as np
 
 from .autograd.tensor import Tensor
+from .creation import from_numpy
 
 MANIFEST = "__manifest__"
 FORMAT = "nablab-checkpoint-1"
@@ -150,6 +151,6 @@ def _decode(node, archive):
     if kind == "scalar":
         return array[()]
     if kind == "tensor":
-        tensor = Tensor._wrap(array)
+        tensor = from_numpy(array)
         return tensor.requires_grad_() if node["requires_grad"] else tensor
     raise ValueError(f"unknown node type {kind!r} in the manifest")

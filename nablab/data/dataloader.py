@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import random
 from ..autograd.tensor import Tensor
-from ..creation import tensor
+from ..creation import from_numpy, tensor
 from .dataset import TensorDataset
 
 
@@ -82,9 +82,9 @@ def default_collate(samples):
     if isinstance(first, dict):
         return {key: default_collate([s[key] for s in samples]) for key in first}
     if isinstance(first, Tensor):
-        return Tensor._wrap(np.stack([s.data for s in samples]))
+        return from_numpy(np.stack([s.data for s in samples]))
     if isinstance(first, (np.ndarray, np.generic)):
-        return Tensor._wrap(np.stack(samples))
+        return from_numpy(np.stack(samples))
     if isinstance(first, (bool, int, float)):
         return tensor(samples)
     if isinstance(first, str):

@@ -4,8 +4,10 @@ import numpy as np
 
 from .. import random
 from .base import Tensor, record, reduce_axes
+from .registry import register
 
 
+@register
 def softmax(a, dim=-1):
     """Z_i = e^(A_i − m) / Σ_j e^(A_j − m) along `dim`.   δ_A = Z ⊙ (δ_Z − Σ_j δ_Z,j Z_j)."""
     (d,) = reduce_axes(a.data.ndim, dim)
@@ -18,6 +20,7 @@ def softmax(a, dim=-1):
     return record(z, (a,), backward, "softmax")
 
 
+@register
 def log_softmax(a, dim=-1):
     """Z = A − m − ln Σ_j e^(A_j − m) along `dim`.   δ_A = δ_Z − e^Z Σ_j δ_Z,j."""
     (d,) = reduce_axes(a.data.ndim, dim)
@@ -30,6 +33,7 @@ def log_softmax(a, dim=-1):
     return record(z, (a,), backward, "log_softmax")
 
 
+@register(differentiable=False)
 def one_hot(a, num_classes=-1):
     """Int64 tensor with a 1 at each index of `a` along a new last axis (no gradient)."""
     idx = a.data if isinstance(a, Tensor) else np.asarray(a)
@@ -45,6 +49,7 @@ def one_hot(a, num_classes=-1):
     return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[idx])
 
 
+@register
 def dropout(a, p=0.5, training=True, generator=None):
     """Inverted dropout: Z = A ⊙ M / (1 − p), M_i ~ Bernoulli(1 − p), a fresh M per call.
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from .base import Tensor, keep, record, reduce_axes
 from .elementwise import clone
+from .registry import register
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 
@@ -24,6 +25,7 @@ def _spread(g, kept, shape):
     return out
 
 
+@register
 def sum(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = Σ_axes A.   δ_A = δ_Z broadcast over the summed axes."""
     axes, shape = reduce_axes(a.data.ndim, dim, axis), a.data.shape
@@ -33,6 +35,7 @@ def sum(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return record(np.asarray(z), (a,), lambda g: (_spread(g, kept, shape),), "sum")
 
 
+@register
 def mean(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = (1/n) Σ_axes A.   δ_A = δ_Z / n broadcast over the averaged axes."""
     if a.data.dtype.kind != "f":
@@ -44,6 +47,7 @@ def mean(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return record(z, (a,), lambda g: (_spread(g * (1 / n), kept, shape),), "mean")
 
 
+@register
 def var(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None, keepdims=None):
     """Z = Σ (A − Ā)² / (n − c), c = 1 by default (Bessel).   δ_A = δ_Z ⊙ 2(A − Ā)/(n − c)."""
     axes, kd, c, n = _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased)
@@ -58,6 +62,7 @@ def var(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None
     return record(z, (a,), backward, "var")
 
 
+@register
 def std(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None, keepdims=None):
     """Z = √var(A).   δ_A = δ_Z ⊙ (A − Ā) / ((n − c)·Z),  0 where Z = 0 (as PyTorch)."""
     axes, kd, c, n = _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased)
@@ -82,12 +87,14 @@ def _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased):
     return axes, keep(keepdim, keepdims), correction, n
 
 
+@register
 def max(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = max A.  Without dim: δ shared evenly among the maxima.  With dim: returns
     (values, indices) as PyTorch does, δ goes to the index taken."""
     return _extreme(a, dim, axis, keep(keepdim, keepdims), np.argmax, "max")
 
 
+@register
 def min(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = min A; see `max`."""
     return _extreme(a, dim, axis, keep(keepdim, keepdims), np.argmin, "min")
@@ -121,11 +128,13 @@ def _extreme(a, dim, axis, kd, arg, name):
     return MinMax(values, Tensor._wrap(idx if kd else np.squeeze(idx, d)))
 
 
+@register(differentiable=False)
 def argmax(a, dim=None, keepdim=False):
     """Index of the largest value (flattened when dim is None); no gradient."""
     return _arg(np.argmax, a, dim, keepdim)
 
 
+@register(differentiable=False)
 def argmin(a, dim=None, keepdim=False):
     """Index of the smallest value (flattened when dim is None); no gradient."""
     return _arg(np.argmin, a, dim, keepdim)
@@ -138,6 +147,7 @@ def _arg(fn, a, dim, keepdim):
     return Tensor._wrap(fn(a.data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
+@register
 def logsumexp(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = m + ln Σ e^(A − m), m = max A (so it never overflows).   δ_A = δ_Z ⊙ e^(A − Z)."""
     axes, kd, x = reduce_axes(a.data.ndim, dim, axis), keep(keepdim, keepdims), a.data
