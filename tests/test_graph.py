@@ -90,8 +90,20 @@ def test_a_large_graph_pauses_full_collections_and_restores_them(monkeypatch):
     x = leaf(1.0)
     y = x * 2.0
     assert gc.get_threshold()[2] > saved[2] and gc.get_threshold()[:2] == saved[:2]
-    y.backward()
-    del y
+    y.backward()  # y stays alive: the end of the backward restores the thresholds
+    assert gc.get_threshold() == saved
+
+
+def test_a_node_kept_past_its_backward_does_not_end_a_later_pause(monkeypatch):
+    saved = gc.get_threshold()
+    monkeypatch.setattr(graph.gc_pause, "resume_at", 0)
+    first = leaf(1.0) * 2.0
+    first.backward()
+    monkeypatch.setattr(graph.gc_pause, "resume_at", 0)
+    second = leaf(1.0) * 3.0
+    del first  # its finalizer was detached by the backward
+    assert gc.get_threshold() != saved
+    second.backward()
     assert gc.get_threshold() == saved
 
 

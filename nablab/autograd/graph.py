@@ -1,10 +1,10 @@
-"""The graph: recording an op's output as a node, the public view of it, and the backward pass.
+"""The graph: the public view of its nodes, its walk, and the backward pass.
 
 Every op's output Tensor is itself the graph node: it keeps its `_parents` (the input
 Tensors) and `_backward`, a closure that maps the upstream gradient δ_Z to one gradient
-per parent (None where a parent needs none). `run_backward` orders the graph once,
-iteratively (no recursion: a chain of a million ops is fine), then calls each node's
-closure once in reverse topological order, summing the gradients that meet at a node
+per parent (None where a parent needs none). `run_backward` walks the graph
+iteratively (no recursion: a chain of a million ops is fine), calling each node's
+closure once in reverse topological order and summing the gradients that meet at a node
 (the multivariate chain rule: δ_X = Σ over users of X of their contribution).
 
 The public, PyTorch-shaped view of a node is `tensor.grad_fn` (None for a leaf):
@@ -23,15 +23,17 @@ lists the graph's Tensors, each before its inputs.
 Large graphs and the cyclic garbage collector: nodes form no reference cycles (a node
 refers to its inputs, never to its users), so reference counting frees them and the
 collector's full (generation-2) passes over them are wasted work — work that grows with
-the number of live nodes: 2x the build time of a 10⁶-op chain. Once more than
+the number of live nodes: they doubled the build time of a 10⁶-op chain. Once more than
 `PAUSE_GC_AFTER` nodes have been recorded since the last backward, the engine raises the
-generation-2 threshold, and restores the caller's thresholds as soon as the node that
-triggered it is freed (by a backward, or when the graph is dropped). Young generations
-keep running; nothing stays changed once the big graph is gone.
+generation-2 threshold, and restores the caller's thresholds at the end of the next
+backward or as soon as the node that paused it is freed (the graph dropped unused),
+whichever comes first. Young generations keep running, so short-lived reference cycles
+are still collected; a training step's graph (hundreds of nodes) never pauses anything.
 """
 
 import gc
 import weakref
+from heapq import heappop, heappush
 from itertools import count
 from operator import attrgetter
 
@@ -40,7 +42,7 @@ import numpy as np
 from .grad_mode import AnomalyError, mode
 
 clock = count(1)  # creation order of op outputs; leaves have _seq 0
-PAUSE_GC_AFTER = 100_000  # graph nodes recorded since the last backward before the pause
+PAUSE_GC_AFTER = 10_000  # nodes recorded since the last backward (or resume) before a pause
 
 FREED_GRAPH = (
     "Trying to backward through the graph a second time: its saved values were freed "
@@ -52,23 +54,25 @@ class _GenerationTwoPause:
     """Holds generation-2 collections off while one large graph is alive (see above)."""
 
     def __init__(self):
-        self.resume_at = PAUSE_GC_AFTER  # record() calls pause() past this _seq
-        self.saved = None
+        self.resume_at = PAUSE_GC_AFTER  # record() calls pause() for nodes past this _seq
+        self.saved = None  # the caller's thresholds while paused
+        self.finalizer = None
 
     def pause(self, node):
         if self.saved is None:
             self.saved = gc.get_threshold()
             young, middle, _ = self.saved
             gc.set_threshold(young, middle, 1 << 30)
-            weakref.finalize(node, self.resume)
+            self.finalizer = weakref.finalize(node, self.resume)
         self.resume_at = next(clock) + PAUSE_GC_AFTER
 
     def resume(self):
+        """Give the collector back its thresholds (at the end of a backward, or when the
+        node that paused it is freed, whichever comes first)."""
         if self.saved is not None:
             gc.set_threshold(*self.saved)
             self.saved = None
-
-    def after_backward(self):
+            self.finalizer.detach()
         self.resume_at = next(clock) + PAUSE_GC_AFTER
 
 
@@ -99,30 +103,51 @@ _creation = attrgetter("_seq")
 
 
 def run_backward(root, grad, retain_graph=False):
-    """Propagate δ_root = `grad` to every leaf that requires grad, accumulating in `.grad`."""
+    """Propagate δ_root = `grad` to every leaf that requires grad, accumulating in `.grad`.
+
+    One pass, newest node first: a max-heap on creation order holds the nodes reached so
+    far. A node's users are all newer than it, so when it is popped every user has
+    already added its share to its δ (the same argument as the sort in
+    `topological_order`, without collecting and sorting the graph first). Leaves
+    (`_seq == 0`) wait in a list and receive their δ at the end.
+    """
+    if root._parents is None:
+        raise RuntimeError(FREED_GRAPH)
     grads = {id(root): grad}
-    handed = set()  # arrays already stored as a leaf's .grad in this pass
+    heap, leaves = [], []
+    if root._backward is None:
+        leaves.append(root)
+    else:
+        heap.append((-root._seq, root))
     check = mode.anomaly
-    for t in topological_order(root):
-        g = grads.pop(id(t), None)
-        if g is None:
-            continue
-        backward = t._backward
-        if backward is None:
-            t._accumulate_grad(g, owned=g.base is None and id(g) not in handed)
-            handed.add(id(g))
-            continue
-        parent_grads = backward(g)
+    while heap:
+        t = heappop(heap)[1]
+        parents = t._parents
+        if parents is None:
+            raise RuntimeError(FREED_GRAPH)
+        parent_grads = t._backward(grads.pop(id(t)))
         if check:
             _check_backward(t, parent_grads)
-        for p, pg in zip(t._parents, parent_grads):
+        for p, pg in zip(parents, parent_grads):
             if pg is not None and p.requires_grad:
                 k = id(p)
                 old = grads.get(k)
-                grads[k] = pg if old is None else old + pg
+                if old is not None:
+                    grads[k] = old + pg
+                    continue
+                grads[k] = pg
+                if p._seq:
+                    heappush(heap, (-p._seq, p))
+                else:
+                    leaves.append(p)
         if not retain_graph:
             t._parents = t._backward = None
-    gc_pause.after_backward()
+    handed = set()  # arrays already stored as a leaf's .grad in this pass
+    for leaf in leaves:
+        g = grads.pop(id(leaf))
+        leaf._accumulate_grad(g, owned=g.base is None and id(g) not in handed)
+        handed.add(id(g))
+    gc_pause.resume()
 
 
 def _check_backward(t, parent_grads):
