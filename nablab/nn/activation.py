@@ -41,7 +41,8 @@ def _layer(entry):
     return type(entry.module, (Module,), {**body, "activation": entry})
 
 
-globals().update({e.module: _layer(e) for e in activations.CATALOGUE.values()})
+LAYERS = {e.module: _layer(e) for e in activations.CATALOGUE.values()}
+globals().update(LAYERS)
 
 
 class Softmax(Module):
