@@ -75,15 +75,6 @@ def test_same_structure_as_torch(torch):
     assert shape(ours.grad_fn) == shape(theirs.grad_fn)
 
 
-def test_a_deep_chain_backpropagates_without_recursion():
-    x = leaf(1.0)
-    y = x
-    for _ in range(150_000):
-        y = y + 1.0
-    y.backward()
-    assert x.grad.item() == 1.0
-
-
 def test_a_large_graph_pauses_full_collections_and_restores_them(monkeypatch):
     monkeypatch.setattr(graph.gc_pause, "resume_at", 0)  # the next node is "large"
     saved = gc.get_threshold()
