@@ -23,12 +23,13 @@ lists the graph's Tensors, each before its inputs.
 Large graphs and the cyclic garbage collector: nodes form no reference cycles (a node
 refers to its inputs, never to its users), so reference counting frees them and the
 collector's full (generation-2) passes over them are wasted work — work that grows with
-the number of live nodes: they doubled the build time of a 10⁶-op chain. Once more than
+the number of live nodes: they about doubled the build time of a 10⁶-op chain. Once more than
 `PAUSE_GC_AFTER` nodes have been recorded since the last backward, the engine raises the
 generation-2 threshold, and restores the caller's thresholds at the end of the next
 backward or as soon as the node that paused it is freed (the graph dropped unused),
 whichever comes first. Young generations keep running, so short-lived reference cycles
-are still collected; a training step's graph (hundreds of nodes) never pauses anything.
+are still collected; a graph of fewer nodes (a training step of the labs: hundreds to a
+few thousand) never pauses anything.
 """
 
 import gc
