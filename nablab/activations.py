@@ -138,6 +138,14 @@ CATALOGUE = {
 NAMES = tuple(CATALOGUE)
 
 
+def of(layer):
+    """The catalogue entry of an nn layer (`of(nn.ReLU())` is the relu entry), or None for a
+    layer that is no catalogue activation. With `layer`'s parameters, e.g. the Monitor's
+    saturated units: `entry.saturated(z, **entry.take(**vars(layer)))`."""
+    entry = getattr(type(layer), "activation", None)
+    return entry if isinstance(entry, Activation) else None
+
+
 def get(name):
     """The entry `name`, or a ValueError listing the catalogue."""
     try:

@@ -69,6 +69,17 @@ def test_layer_parameters_and_repr_follow_pytorch(torch):
         )
 
 
+def test_a_layer_finds_its_entry_and_parameters():
+    elu = nn.ELU(alpha=0.5)
+    entry = activations.of(elu)
+    assert entry is activations.CATALOGUE["elu"] and entry.take(**vars(elu)) == {"alpha": 0.5}
+    assert entry.saturated(np.array([-0.499, -0.49]), **entry.take(**vars(elu))).tolist() == [
+        True,
+        False,
+    ]
+    assert activations.of(nn.Linear(2, 2)) is None and activations.of(nn.Softmax(dim=0)) is None
+
+
 def test_bad_arguments_and_names_are_refused():
     with pytest.raises(TypeError, match="too many positional arguments"):
         nn.ReLU(True, 1)
