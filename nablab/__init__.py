@@ -51,54 +51,9 @@ from .dtypes import (
     uint8,
 )
 from .io import CheckpointError, load, save
-from .ops import (
-    abs,
-    argmax,
-    argmin,
-    cat,
-    chunk,
-    clamp,
-    clone,
-    cos,
-    dropout,
-    elu,
-    exp,
-    flatten,
-    gather,
-    leaky_relu,
-    linear,
-    log,
-    log_softmax,
-    logsumexp,
-    masked_fill,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    one_hot,
-    permute,
-    relu,
-    reshape,
-    sigmoid,
-    sin,
-    softmax,
-    softplus,
-    split,
-    sqrt,
-    squeeze,
-    stack,
-    std,
-    sum,
-    tanh,
-    transpose,
-    unbind,
-    unsqueeze,
-    var,
-    where,
-)
+from .ops import PUBLIC as _public_ops
 from .random import manual_seed
 
+globals().update(_public_ops)  # every public op: nablab.add, nablab.sum, ...
 half, float, double, long, int, bool = float16, float32, float64, int64, int32, bool_
-clip = clamp
+clip = _public_ops["clamp"]

@@ -7,7 +7,7 @@ ones draw from the library's generator (`manual_seed`) or a given `generator`.
 import numpy as np
 
 from . import dtypes, random
-from .autograd.tensor import Tensor, as_array
+from .autograd.tensor import Tensor, as_array, from_numpy
 
 
 def tensor(data, dtype=None, requires_grad=False):
@@ -22,13 +22,8 @@ def as_tensor(data, dtype=None):
     return Tensor(data, dtype=dtype)
 
 
-def from_numpy(array):
-    """A Tensor sharing memory with `array` (its dtype kept)."""
-    return Tensor._wrap(np.asarray(array))
-
-
 def _make(array, requires_grad):
-    t = Tensor._wrap(array)
+    t = from_numpy(array)
     return t.requires_grad_() if requires_grad else t
 
 
@@ -102,7 +97,7 @@ def randint(low, high=None, size=(), dtype=None, generator=None):
     elif high is None:
         low, high = 0, low
     arr = _rng(generator).integers(low, high, size=_shape((size,)))
-    return Tensor._wrap(np.asarray(arr, dtype=dtypes.as_dtype(dtype or dtypes.int64)))
+    return from_numpy(np.asarray(arr, dtype=dtypes.as_dtype(dtype or dtypes.int64)))
 
 
 def zeros_like(t, dtype=None, requires_grad=False):

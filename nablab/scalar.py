@@ -76,6 +76,11 @@ class Value:
         self._op = ""
         self.label = label
 
+    @property
+    def inputs(self) -> tuple[Value, ...]:
+        """The Values this one was computed from (empty for a leaf)."""
+        return tuple(parent for parent, _ in self._parents)
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
@@ -296,7 +301,7 @@ def gradients(y: Value, method: str = "topological") -> dict[Value, float]:
     raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(GRADIENT_METHODS)}")
 
 
-def _topological_order(y: Value) -> list[Value]:
+def topological_order(y: Value) -> list[Value]:
     """Nodes of y's graph, every node after all of its inputs (iterative DFS post-order)."""
     order: list[Value] = []
     visited: set[Value] = set()
@@ -319,7 +324,7 @@ def _topological_order(y: Value) -> list[Value]:
 def _backprop(y: Value) -> dict[Value, float]:
     """One reverse topological pass: each node's gradient is complete when it is popped."""
     grads: dict[Value, float] = {y: 1.0}
-    for node in reversed(_topological_order(y)):
+    for node in reversed(topological_order(y)):
         g = grads[node]
         for parent, local in node._parents:
             grads[parent] = grads.get(parent, 0.0) + g * local

@@ -163,7 +163,7 @@ def test_train_epoch_carries_detached_state_or_resets_it(random_iter):
     lm.train_epoch(model, loader, nn.CrossEntropyLoss(), opt, use_random_iter=random_iter)
     assert len(model.seen) == len(loader) > 2
     for state in model.seen[1:]:
-        assert not state.requires_grad and state._parents == ()
+        assert not state.requires_grad and state.is_leaf and state.grad_fn is None
         assert (np.abs(state.data).sum() == 0) == random_iter
 
 

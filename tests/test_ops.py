@@ -50,6 +50,7 @@ from strategies import (
 
 import nablab
 import nablab.ops
+from nablab.ops import registry
 
 
 class Namespace:
@@ -76,6 +77,11 @@ class Op:
     float32: bool = False  # also compared with torch in float32
     torch: bool = True  # compared with torch (dropout's masks cannot be)
     gradcheck: dict = field(default_factory=dict)  # tolerances for nablab.gradcheck
+    op: str = ""  # the registered op this row checks, where the row's name is a variant
+
+    @property
+    def checks(self):
+        return self.op or self.name
 
 
 POSITIVE = real(0.2, 3.0)
@@ -91,16 +97,16 @@ def _reduce(method, **extra):
 OPS = [
     # arithmetic, broadcasting
     Op("add", lambda L, a, b: a + b, binary(), float32=True),
-    Op("add_scalar", lambda L, a: 1.5 + a, unary()),
+    Op("add_scalar", lambda L, a: 1.5 + a, unary(), op="add"),
     Op("sub", lambda L, a, b: a - b, binary()),
     Op("rsub", lambda L, a: 2.0 - a, unary()),
     Op("mul", lambda L, a, b: a * b, binary(), float32=True),
-    Op("mul_scalar", lambda L, a: a * -3.0, unary()),
+    Op("mul_scalar", lambda L, a: a * -3.0, unary(), op="mul"),
     Op("div", lambda L, a, b: a / b, binary(b=away_from_zero()), float32=True),
     Op("rdiv", lambda L, a: 2.0 / a, unary(away_from_zero())),
-    Op("pow_int", lambda L, a: a**3, unary()),
-    Op("pow_float", lambda L, a: a**-1.5, unary(POSITIVE)),
-    Op("pow_tensor", lambda L, a, p: a**p, binary(a=POSITIVE)),
+    Op("pow_int", lambda L, a: a**3, unary(), op="pow"),
+    Op("pow_float", lambda L, a: a**-1.5, unary(POSITIVE), op="pow"),
+    Op("pow_tensor", lambda L, a, p: a**p, binary(a=POSITIVE), op="pow"),
     Op("rpow", lambda L, a: 2.0**a, unary()),
     Op("neg", lambda L, a: -a, unary()),
     # element-wise functions
@@ -115,14 +121,25 @@ OPS = [
     Op("minimum", lambda L, a, b: L.minimum(a, b), binary(HALF_GRID, GRID)),
     Op("where", lambda L, a, b, condition: L.where(condition, a, b), where_case()),
     Op("masked_fill", lambda L, a, mask, value: a.masked_fill(mask, value), masked_fill_case()),
-    Op("where_scalar", lambda L, a, mask, value: L.where(mask, a, value), masked_fill_case()),
+    Op(
+        "where_scalar",
+        lambda L, a, mask, value: L.where(mask, a, value),
+        masked_fill_case(),
+        op="where",
+    ),
     Op("clone", lambda L, a: a.clone(), unary()),
-    Op("to_float32", lambda L, a: a.to(L.float32), unary(), gradcheck={"eps": 1e-2, "atol": 1e-4}),
+    Op(
+        "to_float32",
+        lambda L, a: a.to(L.float32),
+        unary(),
+        gradcheck={"eps": 1e-2, "atol": 1e-4},
+        op="to_dtype",
+    ),
     # reductions
     Op("sum", _reduce("sum"), reduction(), float32=True),
     Op("mean", _reduce("mean"), reduction()),
     Op("var", _reduce("var"), reduction(min_side=2)),
-    Op("var_biased", _reduce("var", correction=0), reduction()),
+    Op("var_biased", _reduce("var", correction=0), reduction(), op="var"),
     Op("std", _reduce("std"), reduction(DISTINCT, min_side=2, unique=True)),
     Op("max", lambda L, a: a.max(), unary(DISTINCT, unique=True)),
     Op("min", lambda L, a: a.min(), unary(DISTINCT, unique=True)),
@@ -130,23 +147,30 @@ OPS = [
         "max_dim",
         lambda L, a, dim, keepdim: a.max(dim, keepdim).values,
         reduction(DISTINCT, none=False, tuple_dims=False, unique=True),
+        op="max",
     ),
     Op(
         "min_dim",
         lambda L, a, dim, keepdim: a.min(dim, keepdim).values,
         reduction(DISTINCT, none=False, tuple_dims=False, unique=True),
+        op="min",
     ),
     Op("logsumexp", _reduce("logsumexp"), reduction(none=False), float32=True),
     # shapes, joins, indexing
     Op("reshape", lambda L, a, shape: a.reshape(shape), reshape_case()),
-    Op("view", lambda L, a, shape: a.view(shape), reshape_case()),
+    Op("view", lambda L, a, shape: a.view(shape), reshape_case(), op="reshape"),
     Op("flatten", lambda L, a, start_dim, end_dim: a.flatten(start_dim, end_dim), flatten_case()),
     Op("permute", lambda L, a, dims: a.permute(dims), permute_case()),
     Op("transpose", lambda L, a, dim0, dim1: a.transpose(dim0, dim1), transpose_case()),
-    Op("T", lambda L, a: a.T, unary(shape=MATRIX)),
+    Op("T", lambda L, a: a.T, unary(shape=MATRIX), op="permute"),
     Op("squeeze", lambda L, a, dim: a.squeeze() if dim is None else a.squeeze(dim), squeeze_case()),
     Op("unsqueeze", lambda L, a, dim: a.unsqueeze(dim), unsqueeze_case()),
     Op("expand", lambda L, a, sizes: a.expand(sizes), expand_case()),
+    Op(
+        "expand_as",
+        lambda L, a, sizes: a.expand_as(L.zeros(tuple(a.expand(sizes).shape))),
+        expand_case(),
+    ),
     Op("cat", lambda L, *parts, dim: L.cat(parts, dim), cat_case()),
     Op("stack", lambda L, *parts, dim: L.stack(parts, dim), stack_case()),
     Op(
@@ -156,13 +180,13 @@ OPS = [
     ),
     Op("chunk", lambda L, a, chunks, dim: a.chunk(chunks, dim), chunk_case()),
     Op("unbind", lambda L, a, dim: a.unbind(dim), along_dim()),
-    Op("getitem_basic", lambda L, a, index: a[index], basic_index_case()),
-    Op("getitem_integer_arrays", lambda L, a, index: a[index], integer_index_case()),
-    Op("getitem_bool_mask", lambda L, a, index: a[index], mask_index_case()),
+    Op("getitem_basic", lambda L, a, index: a[index], basic_index_case(), op="getitem"),
+    Op("getitem_integer_arrays", lambda L, a, index: a[index], integer_index_case(), op="getitem"),
+    Op("getitem_bool_mask", lambda L, a, index: a[index], mask_index_case(), op="getitem"),
     Op("gather", lambda L, a, dim, index: a.gather(dim, index), gather_case()),
     # products
     Op("matmul", lambda L, a, b: a @ b, matmul_case(), float32=True),
-    Op("matmul_vectors", lambda L, a, b: a @ b, matmul_case(VECTOR_MATMULS)),
+    Op("matmul_vectors", lambda L, a, b: a @ b, matmul_case(VECTOR_MATMULS), op="matmul"),
     Op("linear", lambda L, x, w, *bias: L.linear(x, w, *bias), linear_case(), float32=True),
     # activations and heads
     Op("sigmoid", lambda L, a: a.sigmoid(), unary(real(-6, 6)), float32=True),
@@ -172,7 +196,12 @@ OPS = [
     Op("elu", lambda L, a: L.elu(a, alpha=0.5), unary(away_from_zero())),
     Op("softplus", lambda L, a: L.softplus(a), unary(real(-5, 5)), float32=True),
     # β·x crosses the threshold at x = 1.5, a point of the whole grid: values avoid it
-    Op("softplus_threshold", lambda L, a: L.softplus(a, beta=2.0, threshold=3.0), unary(HALF_GRID)),
+    Op(
+        "softplus_threshold",
+        lambda L, a: L.softplus(a, beta=2.0, threshold=3.0),
+        unary(HALF_GRID),
+        op="softplus",
+    ),
     Op("softmax", lambda L, a, dim: a.softmax(dim), along_dim(), float32=True),
     Op("log_softmax", lambda L, a, dim: a.log_softmax(dim), along_dim(), float32=True),
     # a fresh generator per call: the same mask in every pass gradcheck makes
@@ -184,6 +213,20 @@ OPS = [
     ),
 ]
 TORCH_OPS = [op for op in OPS if op.torch]
+
+
+def test_every_registered_op_has_a_gradcheck_row():
+    """The table is complete: an op registered without a row here fails this test."""
+    checked = {op.checks for op in OPS}
+    unknown = checked - set(registry.OPS)
+    assert not unknown, f"rows name ops that are not registered: {sorted(unknown)}"
+    missing = set(registry.OPS) - registry.NOT_DIFFERENTIABLE - checked
+    assert not missing, f"registered ops without a gradcheck row in OPS: {sorted(missing)}"
+
+
+def test_public_ops_are_exported():
+    for name, fn in registry.PUBLIC.items():
+        assert getattr(nablab, name) is fn and getattr(nablab.ops, name) is fn
 
 
 def _convert(value, make):

@@ -258,8 +258,10 @@ def test_fused_recurrence_gradcheck(kind, reverse, bias):
 def test_fused_op_is_one_graph_node_per_layer_direction():
     lstm = nn.LSTM(IN, H)
     out, _ = lstm(nablab.randn(50, B, IN))
-    assert out._op == "getitem" and out._parents[0]._op == "lstm"
-    assert out._parents[0]._parents[0]._op == ""  # the input leaf
+    assert out.grad_fn.name() == "GetitemBackward"
+    ((fused, _),) = out.grad_fn.next_functions
+    assert fused.name() == "LstmBackward" and fused.op == "lstm"
+    assert fused.next_functions[0] == (None, 0)  # the input: a leaf that needs no gradient
 
 
 # ----- bad input ------------------------------------------------------------------------

@@ -1,15 +1,20 @@
 """Tensor: an ndarray (`.data`), its gradient (`.grad`) and its place in the graph.
 
-A Tensor made by an op is also the graph node of that op: `_parents` are its inputs
-and `_backward(δ_Z)` returns one gradient per input. A leaf has `_parents == ()`; a
-node whose graph was freed by `backward()` has `_parents is None`.
+A Tensor made by an op is also the graph node of that op (see nablab.autograd.graph):
+`_parents` are its inputs and `_backward(δ_Z)` returns one gradient per input. A leaf has
+`_parents == ()`; a node whose graph was freed by `backward()` has `_parents is None`.
+`grad_fn` is the public view of the node.
+
+The operators and the methods named like ops (`x + y`, `x.sum()`) are attached by
+nablab.ops from its one table, `nablab.ops.methods.TENSOR_METHODS`: this module knows
+no op.
 """
 
 import numpy as np
 
 from .. import dtypes
-from .function import clock, run_backward
 from .grad_mode import AnomalyError, mode
+from .graph import clock, gc_pause, grad_fn, run_backward
 
 _new = object.__new__
 _NO_GRAPH = (False, (), None, "", 0)  # requires_grad, _parents, _backward, _op, _seq
@@ -35,7 +40,8 @@ class Tensor:
 
     @staticmethod
     def _wrap(array):
-        """A leaf around `array`, no copy, no checks (the engine's fast constructor)."""
+        """A leaf around `array`, no copy, no checks (the engine's fast constructor; outside
+        the engine, `from_numpy`)."""
         t = _new(Tensor)
         t.data, t.grad, t.requires_grad = array, None, False
         t._parents, t._backward, t._op, t._seq = (), None, "", 0
@@ -46,9 +52,7 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
     is_leaf = property(lambda self: self._parents == ())
-    grad_fn = property(lambda self: self._op or None)
-    T = property(lambda self: _ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1))))
-    mT = property(lambda self: _ops.transpose(self, -2, -1))
+    grad_fn = property(grad_fn, doc="The op that made this tensor (a graph.Node), or None")
 
     def size(self, dim=None):
         return self.data.shape if dim is None else self.data.shape[dim]
@@ -118,7 +122,7 @@ class Tensor:
         if self.data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
             extras += f", dtype=nablab.{self.data.dtype}"
         if self._op:
-            extras += f", grad_fn=<{self._op}>"
+            extras += f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
@@ -179,122 +183,6 @@ class Tensor:
         self.data[...] = 0
         return self
 
-    # ----- dtype ------------------------------------------------------------------
-    def to(self, dtype):
-        return _ops.to_dtype(self, dtypes.as_dtype(dtype))
-
-    def type(self, dtype):
-        return self.to(dtype)
-
-    def float(self):
-        return _ops.to_dtype(self, dtypes.float32)
-
-    def double(self):
-        return _ops.to_dtype(self, dtypes.float64)
-
-    def long(self):
-        return _ops.to_dtype(self, dtypes.int64)
-
-    def int(self):
-        return _ops.to_dtype(self, dtypes.int32)
-
-    def bool(self):
-        return _ops.to_dtype(self, dtypes.bool_)
-
-    def type_as(self, other):
-        return _ops.to_dtype(self, other.dtype)
-
-    def clone(self):
-        return _ops.clone(self)
-
-    # ----- operators ----------------------------------------------------------------
-    def __add__(self, other):
-        return _ops.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.add(self, other)
-
-    def __sub__(self, other):
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.rsub(self, other)
-
-    def __mul__(self, other):
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops.mul(self, other)
-
-    def __truediv__(self, other):
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.rdiv(self, other)
-
-    def __pow__(self, other):
-        return _ops.pow(self, other)
-
-    def __rpow__(self, other):
-        return _ops.rpow(self, other)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(_ops.as_tensor_like(other, self), self)
-
-    def __neg__(self):
-        return _ops.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __getitem__(self, index):
-        return _ops.getitem(self, index)
-
-    def __setitem__(self, index, value):
-        if self.requires_grad and mode.grad_enabled:
-            raise RuntimeError(
-                "in-place assignment to a tensor that requires grad would corrupt its gradient; "
-                "do it under nablab.no_grad() or on .data"
-            )
-        self.data[_ops.as_index(index)] = value.data if isinstance(value, Tensor) else value
-
-    def __eq__(self, other):
-        return _ops.compare(np.equal, self, other)
-
-    def __ne__(self, other):
-        return _ops.compare(np.not_equal, self, other)
-
-    def __lt__(self, other):
-        return _ops.compare(np.less, self, other)
-
-    def __le__(self, other):
-        return _ops.compare(np.less_equal, self, other)
-
-    def __gt__(self, other):
-        return _ops.compare(np.greater, self, other)
-
-    def __ge__(self, other):
-        return _ops.compare(np.greater_equal, self, other)
-
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-    add, sub, mul, div, pow, matmul, neg = (
-        __add__,
-        __sub__,
-        __mul__,
-        __truediv__,
-        __pow__,
-        __matmul__,
-        __neg__,
-    )
-
-    # Methods named like the ops (x.sum(), x.relu(), ...) are attached from nablab.ops.METHODS.
-
 
 def _formatter(x):
     """PyTorch's float style: `1.` for whole numbers, else 4 decimals, or 4-digit scientific
@@ -337,6 +225,12 @@ def as_array(data, dtype=None):
     return arr
 
 
+def from_numpy(array):
+    """A leaf Tensor sharing memory with `array` (an ndarray or anything np.asarray takes;
+    its dtype kept)."""
+    return Tensor._wrap(np.asarray(array))
+
+
 def record(data, parents, backward, op):
     """The output Tensor of an op; a graph node if recording and any input requires grad."""
     out = _new(Tensor)
@@ -349,7 +243,9 @@ def record(data, parents, backward, op):
                 out._parents = parents
                 out._backward = backward
                 out._op = op
-                out._seq = next(clock)
+                out._seq = seq = next(clock)
+                if seq > gc_pause.resume_at:
+                    gc_pause.pause(out)
                 break
         else:
             out.requires_grad, out._parents, out._backward, out._op, out._seq = _NO_GRAPH
@@ -364,6 +260,3 @@ def _check_forward(out, parents, op):
     if out.data.dtype.kind == "f" and not np.all(np.isfinite(out.data)):
         if all(np.all(np.isfinite(p.data)) for p in parents if p.data.dtype.kind == "f"):
             raise AnomalyError(op, "forward")
-
-
-from .. import ops as _ops  # noqa: E402  (ops build on Tensor and record, defined above)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import random
 from ..autograd.tensor import Tensor
-from ..creation import tensor
+from ..creation import from_numpy, tensor
 from .dataset import TensorDataset
 
 
@@ -103,4 +103,4 @@ def _stack(arrays):
             f"sample 0 has shape {shapes[0]}, sample {other} has shape {shapes[other]}; "
             "pad them to one shape or pass a collate_fn"
         )
-    return Tensor._wrap(np.stack(arrays))
+    return from_numpy(np.stack(arrays))

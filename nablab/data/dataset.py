@@ -2,8 +2,7 @@
 
 from abc import ABC, abstractmethod
 
-from ..autograd.tensor import Tensor
-from ..creation import as_tensor
+from ..creation import as_tensor, from_numpy
 
 
 class Dataset(ABC):
@@ -36,7 +35,7 @@ class TensorDataset(Dataset):
             )
 
     def __getitem__(self, index):
-        return tuple(Tensor._wrap(t.data[index, ...]) for t in self.tensors)  # 0-d stays an array
+        return tuple(from_numpy(t.data[index, ...]) for t in self.tensors)  # 0-d stays an array
 
     def __len__(self):
         return self.tensors[0].shape[0]

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.tensor import Tensor
+from ..creation import from_numpy
 
 
 class Regression(NamedTuple):
@@ -46,7 +47,7 @@ def _rng(seed):
 
 
 def _float(array, dtype):
-    return Tensor._wrap(np.asarray(array, dtype=dtype or dtypes.get_default_dtype()))
+    return from_numpy(np.asarray(array, dtype=dtype or dtypes.get_default_dtype()))
 
 
 def xor(dtype=None):
@@ -94,7 +95,7 @@ def spirals(n_per_class=100, classes=3, noise=0.2, seed=0, dtype=None):
     theta = theta + noise * rng.standard_normal(classes * n_per_class)
     X = np.stack([r * np.sin(theta), r * np.cos(theta)], axis=1)
     y = np.repeat(np.arange(classes, dtype=np.int64), n_per_class)
-    return _float(X, dtype), Tensor._wrap(y)
+    return _float(X, dtype), from_numpy(y)
 
 
 def polynomial(

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..autograd.function import topological_order
+from ..autograd.graph import topological_order
 
 
 def first_nonfinite_op(tensor):
@@ -18,6 +18,8 @@ def first_nonfinite_op(tensor):
     for t in reversed(topological_order(tensor)):
         if t.data.dtype.kind != "f" or np.all(np.isfinite(t.data)):
             continue
-        if all(np.all(np.isfinite(p.data)) for p in t._parents if p.data.dtype.kind == "f"):
-            return (t._op or "leaf", tuple(t.shape))
+        node = t.grad_fn
+        inputs = node.inputs if node is not None else ()
+        if all(np.all(np.isfinite(p.data)) for p in inputs if p.data.dtype.kind == "f"):
+            return (node.op if node is not None else "leaf", tuple(t.shape))
     return None

@@ -41,7 +41,7 @@ from ..autograd import tensor as tensor_module
 from ..autograd.grad_mode import AnomalyError, detect_anomaly
 from ..autograd.tensor import Tensor
 from ..nn.embedding import Embedding
-from .activity import ActivationStats, activation_kind, record_output
+from .activity import record_output, watch
 from .anomaly import first_nonfinite_op
 from .display import monitor_html
 from .findings import Finding
@@ -120,11 +120,11 @@ class Monitor:
         self._leaves = [(n or "(model)", m) for n, m in model.named_modules() if _is_leaf(m)]
         output = self._leaves[-1][0] if self._leaves else None
         self._watched = [
-            (name, module, kind)
+            (name, module, stats)
             for name, module in self._leaves
-            if (kind := activation_kind(module, name == output)) is not None
+            if (stats := watch(module, name == output)) is not None
         ]
-        self.activations = {name: ActivationStats() for name, _, _ in self._watched}
+        self.activations = {name: stats for name, _, stats in self._watched}
         self._attached = True
         tensor_module.accumulate_listeners.append(self._on_accumulate)
         self._hook_forwards()
@@ -134,20 +134,18 @@ class Monitor:
         """Forward hooks on the activation layers, for the forwards of a sampled step."""
         if self._handles:
             return
-        for name, module, kind in self._watched:
-            self._handles.append(module.register_forward_hook(self._recorder(name, kind)))
+        for _, module, stats in self._watched:
+            self._handles.append(module.register_forward_hook(self._recorder(stats)))
 
     def _unhook_forwards(self) -> None:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
 
-    def _recorder(self, name: str, kind: str):
-        stats = self.activations[name]
-
+    def _recorder(self, stats):
         def after(module, inputs, output):
             if isinstance(output, Tensor) and output.data.dtype.kind == "f" and output.data.size:
-                record_output(stats, output.data, kind)
+                record_output(stats, output.data)
 
         return after
 
@@ -347,20 +345,24 @@ class Monitor:
     def _check_loss_input(self, loss) -> None:
         """Count a logits loss (reached through at most 3 ops of one graphed input each, as
         in ``loss * 0.5``) whose input is a sigmoid (softmax) output."""
-        for _ in range(3):
-            if loss._op in LOGITS_LOSSES:
-                break
-            graphed = [p for p in loss._parents if p._op]
-            if len(graphed) != 1:
+        node = loss.grad_fn
+        try:
+            for _ in range(3):
+                if node is None or node.op in LOGITS_LOSSES:
+                    break
+                graphed = [n for n, _ in node.next_functions if n is not None and n.op]
+                if len(graphed) != 1:
+                    return
+                node = graphed[0]
+            squash = LOGITS_LOSSES.get(node.op) if node is not None else None
+            if squash is None:
                 return
-            loss = graphed[0]
-        squash = LOGITS_LOSSES.get(loss._op)
-        if squash is None:
+            source = node.inputs[0].grad_fn if node.inputs else None
+        except RuntimeError:  # check_finite after backward: the graph is freed
             return
         self._logits_inputs["seen"] += 1
-        source = loss._parents[0]._op if loss._parents else ""
-        if source == squash:
-            self._logits_inputs.update(loss=loss._op, input=squash)
+        if source is not None and source.op == squash:
+            self._logits_inputs.update(loss=node.op, input=squash)
             self._logits_inputs["count"] += 1
 
     def _nonfinite(self, layer: str, message: str, phase: str, op: str, **extra) -> None:
@@ -426,7 +428,7 @@ class Monitor:
             grad=grad,
             weight=weight,
             updates=updates,
-            activations=[(name, kind, self.activations[name]) for name, _, kind in self._watched],
+            activations=list(self.activations.items()),
             units={n: (w.data, None if b is None else b.data) for n, (w, b) in self.layers.items()},
             loss_steps=list(self.losses.steps),
             losses=list(self.losses.values),

@@ -65,7 +65,7 @@ class Record:
     grad: np.ndarray  # ‖∇W‖ (−1: no gradient)
     weight: np.ndarray  # ‖W‖
     updates: list[tuple[int, float, str]]  # per step checked: (step, largest ‖ΔW‖/‖W‖, layer)
-    activations: list[tuple[str, str, ActivationStats]]  # (layer, kind, its statistics)
+    activations: list[tuple[str, ActivationStats]]  # (layer, its statistics)
     units: dict[str, tuple]  # layer: (weight, bias or None) arrays, rows are units
     loss_steps: list[int]
     losses: list[float]
@@ -128,8 +128,8 @@ def gradients(r: Record, found: list[Finding]) -> list[Finding]:
 def dead_units(r: Record, found: list[Finding]) -> list[Finding]:
     return [
         finding
-        for name, kind, s in r.activations
-        if kind == "relu" and s.samples
+        for name, s in r.activations
+        if s.dies and s.samples
         for finding in dead_unit_findings(
             name, s.zero_streak, s.samples, r.dead_after, r.dead_fraction
         )
@@ -139,10 +139,10 @@ def dead_units(r: Record, found: list[Finding]) -> list[Finding]:
 def saturated_units(r: Record, found: list[Finding]) -> list[Finding]:
     return [
         finding
-        for name, kind, s in r.activations
-        if kind != "relu" and s.samples
+        for name, s in r.activations
+        if not s.dies and s.samples
         for finding in saturated_unit_findings(
-            name, kind, s.saturated, s.samples, r.saturated_fraction
+            name, s.activation, s.saturated, s.samples, r.saturated_fraction
         )
     ]
 

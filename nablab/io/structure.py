@@ -15,7 +15,7 @@ import hashlib
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, from_numpy
 
 MAX_DEPTH = 100
 TENSOR_KINDS = "biuf"  # bool, int, uint, float: what a Tensor holds
@@ -108,7 +108,7 @@ def decode(node, archive, hashed, where="root", depth=0):
         return array
     if array.dtype.kind not in TENSOR_KINDS or not isinstance(node["requires_grad"], bool):
         raise ValueError(f"manifest: {where} is a Tensor but {node['key']} holds {array.dtype}")
-    tensor = Tensor._wrap(array)
+    tensor = from_numpy(array)
     return tensor.requires_grad_() if node["requires_grad"] else tensor
 
 

@@ -16,57 +16,42 @@ At the kink x = 0 the derivative is a convention; nablab takes PyTorch's (the x 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .. import float64, tensor
+from ..activations import CATALOGUE, get
 from ..viz import activation_plot, save
 from .base import Table
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
-from .recipes import ACTIVATION_NAMES, ACTIVATIONS, activation
+from .recipes import ACTIVATION_NAMES
 
 POINTS = [-2.0, -0.5, 0.0, 0.5, 2.0]
 
 
-def _sigmoid(x):
-    return 1 / (1 + np.exp(-x))
+def _params(slope, alpha):
+    return {"negative_slope": slope, "alpha": alpha}
 
 
 def closed_forms(slope=0.01, alpha=1.0) -> dict:
-    """The recipes' activation name → (f, f') in closed form, on NumPy arrays."""
-    return {
-        "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
-        "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
-        "relu": (lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float)),
-        "leaky_relu": (
-            lambda x: np.where(x > 0, x, slope * x),
-            lambda x: np.where(x > 0, 1.0, slope),
-        ),
-        "elu": (
-            lambda x: np.where(x > 0, x, alpha * np.expm1(x)),
-            lambda x: np.where(x > 0, 1.0, alpha * np.exp(x)),
-        ),
-        "softplus": (lambda x: np.log1p(np.exp(x)), _sigmoid),
-    }
+    """The catalogue's activation name → (f, f') in closed form, on NumPy arrays."""
+    forms = {}
+    for name, entry in CATALOGUE.items():
+        given = entry.take(**_params(slope, alpha))
+        forms[name] = (partial(entry.value, **given), partial(entry.slope, **given))
+    return forms
 
 
 def op(name, slope=0.01, alpha=1.0):
-    """The library's op ``name`` from the labs' catalogue (recipes.ACTIVATIONS), with the
-    Leaky ReLU slope and the ELU α."""
-    if name == "elu":
-        return lambda x: ACTIVATIONS["elu"][0](x, alpha)
-    return activation(name, negative_slope=slope)
+    """The library's op ``name`` from the catalogue (nablab.activations), with the Leaky
+    ReLU slope and the ELU α."""
+    return get(name).bind(**_params(slope, alpha))
 
 
 def label(name, slope=0.01, alpha=1.0) -> str:
-    return {
-        "sigmoid": "sigmoid",
-        "tanh": "tanh",
-        "relu": "ReLU",
-        "leaky_relu": f"Leaky ReLU ({slope:g})",
-        "elu": f"ELU (α = {alpha:g})",
-        "softplus": "softplus",
-    }[name]
+    return get(name).title(**_params(slope, alpha))
 
 
 def value_and_slope(fn, xs) -> tuple[np.ndarray, np.ndarray]:

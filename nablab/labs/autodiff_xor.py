@@ -25,7 +25,7 @@ import numpy as np
 from .. import float64, optim, sigmoid, tensor
 from ..data import xor
 from ..nn import functional as F
-from ..scalar import Value, _topological_order, gradients
+from ..scalar import Value, gradients, topological_order
 from ..scalar import sigmoid as scalar_sigmoid
 from ..viz import curves, save
 from .base import Table
@@ -105,11 +105,11 @@ def graph_counts(y: Value) -> tuple[int, int, int]:
 
     steps(v) = Σ over v's inputs u of (1 + steps(u)), once per node, inputs first.
     """
-    order = _topological_order(y)
+    order = topological_order(y)
     steps: dict[Value, int] = {}
     for node in order:
-        steps[node] = sum(1 + steps[parent] for parent, _ in node._parents)
-    edges = sum(len(node._parents) for node in order)
+        steps[node] = sum(1 + steps[parent] for parent in node.inputs)
+    edges = sum(len(node.inputs) for node in order)
     return len(order), edges, steps[y]
 
 

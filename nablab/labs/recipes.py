@@ -32,13 +32,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import data, nn, optim
+from .. import activations, data, nn, optim
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..creation import tensor
 from ..dtypes import get_default_dtype
 from ..nn.functional import binary_cross_entropy_with_logits as bce_with_logits
-from ..ops import activation as functional
 from . import training
 from .base import spread
 from .runner import Context
@@ -72,37 +71,18 @@ def moons300(seed=0, noise=0.5):
 # ----- models -------------------------------------------------------------------------------
 
 
-# The labs' one catalogue of activations: name → (the op on Tensors, its nn.Module).
-ACTIVATIONS = {
-    "sigmoid": (functional.sigmoid, nn.Sigmoid),
-    "tanh": (functional.tanh, nn.Tanh),
-    "relu": (functional.relu, nn.ReLU),
-    "leaky_relu": (functional.leaky_relu, nn.LeakyReLU),
-    "elu": (functional.elu, nn.ELU),
-    "softplus": (functional.softplus, nn.Softplus),
-}
-ACTIVATION_NAMES = tuple(ACTIVATIONS)
+ACTIVATION_NAMES = activations.NAMES  # the catalogue's: nablab.activations
 
 
 def activation(name, negative_slope=0.01):
     """The activation ``name`` as a function of a Tensor (leaky_relu with ``negative_slope``)."""
-    fn = _lookup(name)[0]
-    return (lambda x: fn(x, negative_slope)) if name == "leaky_relu" else fn
+    return activations.get(name).bind(negative_slope=negative_slope)
 
 
 def activation_module(name, negative_slope=0.01) -> nn.Module:
     """The activation ``name`` as an nn.Module (LeakyReLU with ``negative_slope``)."""
-    module = _lookup(name)[1]
-    return module(negative_slope) if name == "leaky_relu" else module()
-
-
-def _lookup(name):
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}"
-        ) from None
+    entry = activations.get(name)
+    return getattr(nn, entry.module)(**entry.take(negative_slope=negative_slope))
 
 
 def mlp_l2(hidden=5):

@@ -7,7 +7,7 @@ loss = nn.BCEWithLogitsLoss()(model(x), y) + 1e-3 * nn.l2_penalty(model)
 """
 
 from . import functional, init, utils
-from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .activation import LAYERS, LogSoftmax, Softmax
 from .container import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .embedding import Embedding
@@ -19,3 +19,6 @@ from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
 from .regularization import l1_penalty, l2_penalty
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+
+# ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus: one layer per entry of nablab.activations
+globals().update(LAYERS)

@@ -1,77 +1,48 @@
-"""Activation layers: Modules around the activation ops (formulas in nablab.ops.activation)."""
+"""Activation layers. The element-wise ones (ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus)
+are made from the catalogue, nablab.activations: one class per entry, its parameters as
+attributes and `activation` the entry. Softmax and LogSoftmax act along a `dim`."""
 
+import inspect
+
+from .. import activations
 from . import functional as F
 from .module import Module
 
 
-class ReLU(Module):
-    """Z = max(X, 0)."""
+def _layer(entry):
+    """The nn.Module class of a catalogue entry: its params (and `inplace`) as arguments."""
+    names = [*entry.params, *(["inplace"] if entry.inplace else [])]
+    defaults = {**entry.params, "inplace": False}
+    signature = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [
+            inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=defaults[n])
+            for n in names
+        ]
+    )
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        Module.__init__(self)
+        for n in names:
+            setattr(self, n, bound.arguments[n])
 
     def forward(self, input):
-        return F.relu(input)
+        return entry.op(input, **{n: getattr(self, n) for n in entry.params})
 
     def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+        shown = [f"{n}={getattr(self, n)}" for n in entry.params]
+        return ", ".join(shown + (["inplace=True"] if getattr(self, "inplace", False) else []))
+
+    __init__.__signature__ = signature
+    body = {"__init__": __init__, "forward": forward, "extra_repr": extra_repr}
+    body.update(__doc__=entry.formula, __module__=__name__, __qualname__=entry.module)
+    return type(entry.module, (Module,), {**body, "activation": entry})
 
 
-class LeakyReLU(Module):
-    """Z = X if X > 0 else negative_slope · X."""
-
-    def __init__(self, negative_slope=0.01, inplace=False):
-        super().__init__()
-        self.negative_slope, self.inplace = negative_slope, inplace
-
-    def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
-
-    def extra_repr(self):
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
-
-
-class ELU(Module):
-    """Z = X if X > 0 else α(e^X − 1)."""
-
-    def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, input):
-        return F.elu(input, self.alpha)
-
-    def extra_repr(self):
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
-
-
-class Sigmoid(Module):
-    """Z = 1 / (1 + e^(−X))."""
-
-    def forward(self, input):
-        return F.sigmoid(input)
-
-
-class Tanh(Module):
-    """Z = tanh X."""
-
-    def forward(self, input):
-        return F.tanh(input)
-
-
-class Softplus(Module):
-    """Z = (1/β) ln(1 + e^(βX)), linear where βX > threshold."""
-
-    def __init__(self, beta=1.0, threshold=20.0):
-        super().__init__()
-        self.beta, self.threshold = beta, threshold
-
-    def forward(self, input):
-        return F.softplus(input, self.beta, self.threshold)
-
-    def extra_repr(self):
-        return f"beta={self.beta}, threshold={self.threshold}"
+LAYERS = {e.module: _layer(e) for e in activations.CATALOGUE.values()}
+globals().update(LAYERS)
 
 
 class Softmax(Module):

@@ -6,7 +6,7 @@ compatibility and computes out of place (the result is the same tensor values).
 
 import warnings
 
-from ..ops import activation as _act
+from .. import activations
 from ..ops import nn as _nn
 from ..ops.linalg import linear
 from ..ops.loss import (
@@ -21,28 +21,26 @@ from .embedding import embedding
 from .normalization import batch_norm, layer_norm
 
 one_hot = _nn.one_hot
-sigmoid = _act.sigmoid
-tanh = _act.tanh
 
 
-def relu(input, inplace=False):
-    """max(x, 0)."""
-    return _act.relu(input)
+def _functional(entry):
+    """The catalogue entry's op; with `inplace` accepted (and ignored) where PyTorch has it."""
+    if not entry.inplace:
+        return entry.op
+    params = len(entry.params)
+
+    def fn(input, *args, inplace=False, **kwargs):
+        if len(args) > params + 1:
+            raise TypeError(f"{entry.name}() takes at most {params + 2} positional arguments")
+        return entry.op(input, *args[:params], **kwargs)
+
+    fn.__name__ = fn.__qualname__ = entry.name
+    fn.__doc__ = entry.formula
+    return fn
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x if x > 0 else negative_slope · x."""
-    return _act.leaky_relu(input, negative_slope)
-
-
-def elu(input, alpha=1.0, inplace=False):
-    """x if x > 0 else α(eˣ − 1)."""
-    return _act.elu(input, alpha)
-
-
-def softplus(input, beta=1.0, threshold=20.0):
-    """(1/β) ln(1 + e^(βx)), linear where βx > threshold."""
-    return _act.softplus(input, beta, threshold)
+# sigmoid, tanh, relu, leaky_relu, elu, softplus: one per entry of nablab.activations
+globals().update({e.name: _functional(e) for e in activations.CATALOGUE.values()})
 
 
 def _softmax_dim(name, ndim, dim):
@@ -79,19 +77,14 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "dropout",
-    "elu",
     "embedding",
     "l1_loss",
     "layer_norm",
-    "leaky_relu",
     "linear",
     "log_softmax",
     "mse_loss",
     "nll_loss",
     "one_hot",
-    "relu",
-    "sigmoid",
     "softmax",
-    "softplus",
-    "tanh",
+    *activations.CATALOGUE,
 ]

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ..autograd.tensor import Tensor
+from ..creation import from_numpy
 from ..ops.normalization import normalize
 from .module import Module
 from .parameter import Parameter
@@ -129,9 +129,9 @@ class BatchNorm1d(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor._wrap(np.zeros(num_features, dtype)))
-            self.register_buffer("running_var", Tensor._wrap(np.ones(num_features, dtype)))
-            self.register_buffer("num_batches_tracked", Tensor._wrap(np.array(0, np.int64)))
+            self.register_buffer("running_mean", from_numpy(np.zeros(num_features, dtype)))
+            self.register_buffer("running_var", from_numpy(np.ones(num_features, dtype)))
+            self.register_buffer("num_batches_tracked", from_numpy(np.array(0, np.int64)))
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)

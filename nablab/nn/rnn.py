@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.tensor import Tensor
+from ..creation import from_numpy
 from ..ops.nn import dropout as dropout_op
 from ..ops.shape import cat, stack
 from . import init
@@ -177,7 +178,7 @@ class RNNBase(_RecurrentParameters):
         n = 2 if self.mode == "LSTM" else 1
         shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if hx is None:
-            zeros = Tensor._wrap(np.zeros(shape, self.weight_ih_l0.dtype))
+            zeros = from_numpy(np.zeros(shape, self.weight_ih_l0.dtype))
             return (zeros,) * n
         states = tuple(hx) if n == 2 else (hx,)
         if n == 2 and len(states) != 2:
@@ -278,7 +279,7 @@ class RNNCellBase(_RecurrentParameters):
         x = input if batched else input.unsqueeze(0)
         n = 2 if self.mode == "LSTM" else 1
         if hx is None:
-            zeros = Tensor._wrap(np.zeros((x.shape[0], H), self.weight_ih.dtype))
+            zeros = from_numpy(np.zeros((x.shape[0], H), self.weight_ih.dtype))
             states = (zeros,) * n
         else:
             states = tuple(hx) if n == 2 else (hx,)

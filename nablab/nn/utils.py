@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from ..autograd.tensor import Tensor
+from ..creation import from_numpy
 from ..ops.shape import cat, reshape
 
 
@@ -42,7 +43,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if coef < 1:
         for g in grads:
             g.data *= coef.astype(g.data.dtype)
-    return Tensor._wrap(total)
+    return from_numpy(total)
 
 
 def clip_grad_value_(parameters, clip_value):

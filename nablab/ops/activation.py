@@ -8,8 +8,10 @@ import numpy as np
 
 from .base import record
 from .elementwise import floating
+from .registry import register
 
 
+@register
 def sigmoid(a):
     """Z = σ(A) = 1 / (1 + e^(−A)), as e^(−ln(1 + e^(−A))): finite for any A.
 
@@ -22,6 +24,7 @@ def sigmoid(a):
     return record(z, (a,), lambda g: (g * z * (1 - z),), "sigmoid")
 
 
+@register
 def tanh(a):
     """Z = tanh A.   δ_A = δ_Z ⊙ (1 − Z²)."""
     a = floating(a)
@@ -29,6 +32,7 @@ def tanh(a):
     return record(z, (a,), lambda g: (g * (1 - z * z),), "tanh")
 
 
+@register
 def relu(a):
     """Z = max(A, 0).   δ_A = δ_Z ⊙ (A > 0), computed as δ_Z ⊙ sign(Z) (float × float is
     faster in NumPy than float × bool; sign(Z) is 1 where A > 0 and 0 elsewhere)."""
@@ -36,6 +40,7 @@ def relu(a):
     return record(z, (a,), lambda g: (g * np.sign(z),), "relu")
 
 
+@register
 def leaky_relu(a, negative_slope=0.01):
     """Z = A if A > 0 else s·A.   δ_A = δ_Z ⊙ (1 if A > 0 else s)."""
     x, s = a.data, negative_slope
@@ -44,6 +49,7 @@ def leaky_relu(a, negative_slope=0.01):
     return record(z, (a,), lambda g: (np.where(positive, g, g * s),), "leaky_relu")
 
 
+@register
 def elu(a, alpha=1.0):
     """Z = A if A > 0 else α(e^A − 1).   δ_A = δ_Z ⊙ (1 if A > 0 else Z + α)."""
     x = a.data
@@ -52,6 +58,7 @@ def elu(a, alpha=1.0):
     return record(z, (a,), lambda g: (np.where(positive, g, g * (z + alpha)),), "elu")
 
 
+@register
 def softplus(a, beta=1.0, threshold=20.0):
     """Z = (1/β) ln(1 + e^(βA)), and Z = A where βA > threshold (PyTorch's cut-off).
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.tensor import Tensor, as_array, record
+from .registry import register
 
 
 def const(value, dtype):
@@ -43,6 +44,7 @@ def operands(a, b):
     return a, b
 
 
+@register(public=False)
 def to_dtype(a, dtype):
     """Z = A cast to `dtype`.  δ_A = δ_Z cast back to A's dtype (floats only)."""
     if a.data.dtype == dtype:

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes
 from .base import Tensor, as_tensor_like, const, operands, record, shape_error, unbroadcast
+from .registry import register
 
 
 def _broadcast(fn, name, a, b):
@@ -23,6 +24,7 @@ def floating(a):
     return a if a.data.dtype.kind == "f" else a.to(dtypes.get_default_dtype())
 
 
+@register
 def add(a, b):
     """Z = A + B.   δ_A = δ_Z,  δ_B = δ_Z (each summed over its broadcast axes)."""
     a, b = operands(a, b)
@@ -35,6 +37,7 @@ def add(a, b):
     return record(z, (a, b), backward, "add")
 
 
+@register
 def sub(a, b):
     """Z = A − B.   δ_A = δ_Z,  δ_B = −δ_Z."""
     a, b = operands(a, b)
@@ -47,12 +50,14 @@ def sub(a, b):
     return record(z, (a, b), backward, "sub")
 
 
+@register(public=False)
 def rsub(a, b):
     """Z = B − A for a Tensor A and a constant B."""
     b, a = operands(b, a)
     return sub(b, a)
 
 
+@register
 def mul(a, b):
     """Z = A ⊙ B.   δ_A = δ_Z ⊙ B,  δ_B = δ_Z ⊙ A."""
     a, b = operands(a, b)
@@ -66,6 +71,7 @@ def mul(a, b):
     return record(z, (a, b), backward, "mul")
 
 
+@register
 def div(a, b):
     """Z = A / B.   δ_A = δ_Z / B,  δ_B = −δ_Z ⊙ Z / B."""
     a, b = operands(a, b)
@@ -80,12 +86,14 @@ def div(a, b):
     return record(z, (a, b), backward, "div")
 
 
+@register(public=False)
 def rdiv(a, b):
     """Z = B / A for a Tensor A and a constant B."""
     b, a = operands(b, a)
     return div(b, a)
 
 
+@register
 def pow(a, p):
     """Z = A^p.  Number p: δ_A = δ_Z ⊙ p·A^(p−1).  Tensor p: also δ_p = δ_Z ⊙ Z ⊙ ln A.
 
@@ -121,16 +129,19 @@ def pow(a, p):
     return record(z, (a, p), backward, "pow")
 
 
+@register(public=False)
 def rpow(a, base):
     """Z = c^A for a constant c.   δ_A = δ_Z ⊙ Z ⊙ ln c."""
     return pow(as_tensor_like(base, a), a)
 
 
+@register
 def neg(a):
     """Z = −A.   δ_A = −δ_Z."""
     return record(-a.data, (a,), lambda g: (-g,), "neg")
 
 
+@register
 def exp(a):
     """Z = e^A.   δ_A = δ_Z ⊙ Z (the output is reused)."""
     a = floating(a)
@@ -138,6 +149,7 @@ def exp(a):
     return record(z, (a,), lambda g: (g * z,), "exp")
 
 
+@register
 def log(a):
     """Z = ln A.   δ_A = δ_Z / A."""
     a = floating(a)
@@ -145,6 +157,7 @@ def log(a):
     return record(np.log(x), (a,), lambda g: (g / x,), "log")
 
 
+@register
 def sqrt(a):
     """Z = √A.   δ_A = δ_Z / (2Z)."""
     a = floating(a)
@@ -152,6 +165,7 @@ def sqrt(a):
     return record(z, (a,), lambda g: (g / (2 * z),), "sqrt")
 
 
+@register
 def sin(a):
     """Z = sin A.   δ_A = δ_Z ⊙ cos A."""
     a = floating(a)
@@ -159,6 +173,7 @@ def sin(a):
     return record(np.sin(x), (a,), lambda g: (g * np.cos(x),), "sin")
 
 
+@register
 def cos(a):
     """Z = cos A.   δ_A = −δ_Z ⊙ sin A."""
     a = floating(a)
@@ -166,12 +181,14 @@ def cos(a):
     return record(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "cos")
 
 
+@register
 def abs(a):
     """Z = |A|.   δ_A = δ_Z ⊙ sign(A)  (0 at A = 0, as PyTorch)."""
     x = a.data
     return record(np.abs(x), (a,), lambda g: (g * np.sign(x),), "abs")
 
 
+@register
 def clamp(a, min=None, max=None):
     """Z = min(max(A, lo), hi).   δ_A = δ_Z ⊙ (lo ≤ A ≤ hi)."""
     if min is None and max is None:
@@ -194,11 +211,13 @@ def clamp(a, min=None, max=None):
     return record(z, (a,), backward, "clamp")
 
 
+@register
 def maximum(a, b):
     """Z = max(A, B) element-wise.   δ goes to the larger input; split in half at ties."""
     return _select(np.maximum, np.greater, "maximum", a, b)
 
 
+@register
 def minimum(a, b):
     """Z = min(A, B) element-wise.   δ goes to the smaller input; split in half at ties."""
     return _select(np.minimum, np.less, "minimum", a, b)
@@ -216,6 +235,7 @@ def _select(fn, wins, name, a, b):
     return record(z, (a, b), backward, name)
 
 
+@register
 def where(condition, a, b):
     """Z = A where C else B.   δ_A = δ_Z ⊙ C,  δ_B = δ_Z ⊙ ¬C."""
     c = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
@@ -236,16 +256,19 @@ def where(condition, a, b):
     return record(z, (a, b), backward, "where")
 
 
+@register
 def masked_fill(a, mask, value):
     """Z = value where mask else A."""
     return where(mask, const(value, a.data.dtype), a)
 
 
+@register
 def clone(a):
     """Z = a copy of A.   δ_A = δ_Z."""
     return record(a.data.copy(), (a,), lambda g: (g,), "clone")
 
 
+@register(public=False, differentiable=False)
 def compare(fn, a, b):
     """A comparison: a bool tensor, outside the graph (no gradient)."""
     a, b = operands(a, b)

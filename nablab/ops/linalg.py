@@ -4,8 +4,10 @@
 import numpy as np
 
 from .base import operands, record, shape_error, unbroadcast
+from .registry import register
 
 
+@register
 def matmul(a, b):
     """Z = A @ B (batched, broadcast over leading dims; 1-D operands as in NumPy).
 
@@ -46,6 +48,7 @@ def matmul(a, b):
     return record(z, (a, b), backward, "matmul")
 
 
+@register
 def linear(x, weight, bias=None):
     """Z = X Wᵀ + b, W of shape (out, in) as in PyTorch: one node instead of three.
 

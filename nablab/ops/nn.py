@@ -4,8 +4,10 @@ import numpy as np
 
 from .. import random
 from .base import Tensor, record, reduce_axes
+from .registry import register
 
 
+@register
 def softmax(a, dim=-1):
     """Z_i = e^(A_i − m) / Σ_j e^(A_j − m) along `dim`.   δ_A = Z ⊙ (δ_Z − Σ_j δ_Z,j Z_j)."""
     (d,) = reduce_axes(a.data.ndim, dim)
@@ -19,6 +21,7 @@ def softmax(a, dim=-1):
     return record(z, (a,), backward, "softmax")
 
 
+@register
 def log_softmax(a, dim=-1):
     """Z = A − m − ln Σ_j e^(A_j − m) along `dim`.   δ_A = δ_Z − e^Z Σ_j δ_Z,j."""
     (d,) = reduce_axes(a.data.ndim, dim)
@@ -39,6 +42,7 @@ def _check_float(a, name):
         raise TypeError(f"{name} needs a floating point tensor, got dtype {a.data.dtype}")
 
 
+@register(differentiable=False)
 def one_hot(a, num_classes=-1):
     """Int64 tensor with a 1 at each index of `a` along a new last axis (no gradient)."""
     idx = a.data if isinstance(a, Tensor) else np.asarray(a)
@@ -54,6 +58,7 @@ def one_hot(a, num_classes=-1):
     return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[idx])
 
 
+@register
 def dropout(a, p=0.5, training=True, generator=None):
     """Inverted dropout: Z = A ⊙ M / (1 − p), M_i ~ Bernoulli(1 − p), a fresh M per call.
 

@@ -9,6 +9,7 @@ import numpy as np
 from .. import dtypes
 from .base import Tensor, keep, record, reduce_axes
 from .elementwise import clone
+from .registry import register
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 
@@ -25,6 +26,7 @@ def _spread(g, kept, shape):
     return out
 
 
+@register
 def sum(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = Σ_axes A.   δ_A = δ_Z broadcast over the summed axes."""
     axes, shape = reduce_axes(a.data.ndim, dim, axis), a.data.shape
@@ -34,6 +36,7 @@ def sum(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return record(np.asarray(z), (a,), lambda g: (_spread(g, kept, shape),), "sum")
 
 
+@register
 def mean(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = (1/n) Σ_axes A.   δ_A = δ_Z / n broadcast over the averaged axes (NaN for n = 0)."""
     if a.data.dtype.kind != "f":
@@ -46,6 +49,7 @@ def mean(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return record(z, (a,), lambda g: (_spread(g * inverse, kept, shape),), "mean")
 
 
+@register
 def var(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None, keepdims=None):
     """Z = Σ (A − Ā)² / dof, dof = max(n − c, 0), c = 1 by default (Bessel).
     δ_A = δ_Z ⊙ 2(A − Ā)/dof.   dof = 0 (one element, or none) gives NaN, as PyTorch."""
@@ -63,6 +67,7 @@ def var(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None
     return record(z, (a,), backward, "var")
 
 
+@register
 def std(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None, keepdims=None):
     """Z = √var(A).   δ_A = δ_Z ⊙ (A − Ā) / (dof·Z),  0 where Z = 0 (as PyTorch)."""
     axes, kd, dof, centred = _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased)
@@ -89,6 +94,7 @@ def _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased):
     return axes, keep(keepdim, keepdims), n - correction if n > correction else 0, centred
 
 
+@register
 def max(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = max A.  Without dim: δ shared evenly among the maxima (the NaNs, if any: the max is
     NaN).  With dim: returns (values, indices) as PyTorch does, δ goes to the index taken (the
@@ -96,6 +102,7 @@ def max(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _extreme(a, dim, axis, keep(keepdim, keepdims), np.argmax, "max")
 
 
+@register
 def min(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = min A; see `max`."""
     return _extreme(a, dim, axis, keep(keepdim, keepdims), np.argmin, "min")
@@ -133,11 +140,13 @@ def _extreme(a, dim, axis, kd, arg, name):
     return MinMax(values, Tensor._wrap(idx if kd else np.squeeze(idx, d)))
 
 
+@register(differentiable=False)
 def argmax(a, dim=None, keepdim=False):
     """Index of the largest value (flattened when dim is None); no gradient."""
     return _arg(np.argmax, a, dim, keepdim)
 
 
+@register(differentiable=False)
 def argmin(a, dim=None, keepdim=False):
     """Index of the smallest value (flattened when dim is None); no gradient."""
     return _arg(np.argmin, a, dim, keepdim)
@@ -150,6 +159,7 @@ def _arg(fn, a, dim, keepdim):
     return Tensor._wrap(fn(a.data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
+@register
 def logsumexp(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = m + ln Σ e^(A − m), m = max A (so it never overflows).   δ_A = δ_Z ⊙ e^(A − Z).
     Of no elements: −∞; an integer A is computed in the default float dtype (as PyTorch)."""

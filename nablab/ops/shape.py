@@ -7,6 +7,7 @@ it, an index scatters δ into zeros (adding where an index repeats).
 import numpy as np
 
 from .base import Tensor, operands, record, reduce_axes, shape_error, unbroadcast
+from .registry import register
 
 
 def _sizes(args):
@@ -16,6 +17,7 @@ def _sizes(args):
     return tuple(args)
 
 
+@register
 def reshape(a, *shape):
     """Z = A with a new shape, same elements in the same order.   δ_A = reshape(δ_Z)."""
     shape, src = _sizes(shape), a.data.shape
@@ -29,6 +31,7 @@ def reshape(a, *shape):
 view = reshape
 
 
+@register
 def flatten(a, start_dim=0, end_dim=-1):
     """Merge dims start_dim..end_dim into one."""
     shape = a.data.shape
@@ -38,6 +41,7 @@ def flatten(a, start_dim=0, end_dim=-1):
     return reshape(a, shape[:s] + (-1,) + shape[e + 1 :])
 
 
+@register
 def permute(a, *dims):
     """Z = A with its axes reordered.   δ_A = δ_Z with the inverse order."""
     dims = reduce_axes(a.data.ndim, _sizes(dims))
@@ -47,6 +51,7 @@ def permute(a, *dims):
     return record(a.data.transpose(dims), (a,), lambda g: (g.transpose(inverse),), "permute")
 
 
+@register
 def transpose(a, dim0, dim1):
     """Swap two axes.   δ_A = δ_Z with the same two axes swapped."""
     d0, d1 = reduce_axes(a.data.ndim, (dim0, dim1))
@@ -55,6 +60,7 @@ def transpose(a, dim0, dim1):
     )
 
 
+@register
 def squeeze(a, dim=None):
     """Drop axes of size 1 (only `dim`, if given and of size 1)."""
     shape = a.data.shape
@@ -64,6 +70,7 @@ def squeeze(a, dim=None):
     return reshape(a, tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
 
 
+@register
 def unsqueeze(a, dim):
     """Insert an axis of size 1 at `dim` (−1 appends)."""
     shape = a.data.shape
@@ -71,6 +78,7 @@ def unsqueeze(a, dim):
     return reshape(a, shape[:d] + (1,) + shape[d:])
 
 
+@register(public=False)
 def expand(a, *sizes):
     """Broadcast size-1 axes to `sizes` (−1 keeps a size).   δ_A = δ_Z summed back."""
     sizes, src = _sizes(sizes), a.data.shape
@@ -85,10 +93,12 @@ def expand(a, *sizes):
     return record(z, (a,), lambda g: (unbroadcast(g, src),), "expand")
 
 
+@register(public=False)
 def expand_as(a, other):
     return expand(a, other.shape)
 
 
+@register
 def cat(tensors, dim=0):
     """Join along an existing axis.   δ of each input = its slice of δ_Z."""
     tensors = _check_join("cat", tensors)
@@ -103,6 +113,7 @@ def cat(tensors, dim=0):
     return record(z, tuple(tensors), lambda g: tuple(np.split(g, bounds, axis=d)), "cat")
 
 
+@register
 def stack(tensors, dim=0):
     """Join along a new axis.   δ of input i = δ_Z[..., i, ...]."""
     tensors = _check_join("stack", tensors)
@@ -127,6 +138,7 @@ def _check_join(name, tensors):
     return [t if t.data.dtype == dtype.data.dtype else t.to(dtype.data.dtype) for t in tensors]
 
 
+@register
 def split(a, split_size_or_sections, dim=0):
     """Pieces of `split_size` along `dim` (the last may be shorter), or the given sizes."""
     (d,) = reduce_axes(a.data.ndim, dim)
@@ -144,6 +156,7 @@ def split(a, split_size_or_sections, dim=0):
     return tuple(getitem(a, lead + (slice(s, s + k),)) for s, k in zip(starts, sizes))
 
 
+@register
 def chunk(a, chunks, dim=0):
     """`chunks` pieces of equal size ceil(n / chunks) along `dim` (the last may be shorter)."""
     if chunks <= 0:
@@ -152,6 +165,7 @@ def chunk(a, chunks, dim=0):
     return split(a, -(-a.data.shape[d] // chunks) or 1, d)
 
 
+@register
 def unbind(a, dim=0):
     """The slices along `dim`, each without that axis."""
     (d,) = reduce_axes(a.data.ndim, dim)
@@ -175,6 +189,7 @@ def _is_basic(index):
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
 
 
+@register(public=False)
 def getitem(a, index):
     """Z = A[index] (basic and integer/bool array indexing).
 
@@ -207,6 +222,7 @@ def _describe(index):
     return repr(index)
 
 
+@register
 def gather(a, dim, index):
     """Z[i][j] = A[i][index[i][j]] for dim=1 (PyTorch's gather).   δ_A: scatter-add of δ_Z."""
     idx = index.data if isinstance(index, Tensor) else np.asarray(index)

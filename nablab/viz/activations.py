@@ -4,17 +4,13 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .. import ops
+from ..activations import CATALOGUE
 from ..creation import linspace
 from ._figure import finish, legend_below, new_figure
 
+# Every entry of the catalogue; Leaky ReLU's slope 0.1 makes the slope visible.
 DEFAULT_ACTIVATIONS: dict[str, Callable] = {
-    "sigmoid": ops.sigmoid,
-    "tanh": ops.tanh,
-    "relu": ops.relu,
-    "leaky_relu (0.1)": lambda x: ops.leaky_relu(x, 0.1),
-    "elu": ops.elu,
-    "softplus": ops.softplus,
+    entry.title(negative_slope=0.1): entry.bind(negative_slope=0.1) for entry in CATALOGUE.values()
 }
 
 
@@ -40,8 +36,8 @@ def activation_plot(
     """One panel per activation with the function and its derivative (autograd's, not by hand);
     the Figure, written as PNG when given ``path``.
 
-    ``functions`` maps a name to a callable on Tensors; default: sigmoid, tanh, ReLU,
-    Leaky ReLU (slope 0.1, to make the slope visible), ELU and softplus.
+    ``functions`` maps a name to a callable on Tensors; default: every activation of the
+    catalogue (nablab.activations), Leaky ReLU with slope 0.1 to make the slope visible.
     """
     functions = DEFAULT_ACTIVATIONS if functions is None else functions
     xs = np.linspace(*xlim, points)

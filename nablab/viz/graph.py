@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from ..autograd.function import topological_order
+from ..autograd.graph import topological_order
 
 
 def to_dot(tensor, names: Mapping[str, object] | None = None) -> str:
@@ -20,13 +20,14 @@ def to_dot(tensor, names: Mapping[str, object] | None = None) -> str:
     index = {id(t): i for i, t in enumerate(nodes)}
     lines = ["digraph nablab {", "  rankdir=BT;", '  node [shape=box, fontname="monospace"];']
     for i, t in enumerate(nodes):
-        name = label_of.get(id(t)) or t._op or "leaf"
-        style = ", style=filled, fillcolor=lightblue" if not t._parents else ""
+        node = t.grad_fn
+        name = label_of.get(id(t)) or (node.op if node else "leaf")
+        style = "" if node else ", style=filled, fillcolor=lightblue"
         lines.append(f'  n{i} [label="{_escape(name)}\\n{tuple(t.shape)}"{style}];')
     for i, t in enumerate(nodes):
-        for p in t._parents:
-            if id(p) in index:
-                lines.append(f"  n{index[id(p)]} -> n{i};")
+        for source, _ in t.grad_fn.next_functions if t.grad_fn else ():
+            if source is not None:
+                lines.append(f"  n{index[id(source.output)]} -> n{i};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
