@@ -61,6 +61,15 @@ def test_page_and_static_files_served_and_nothing_else(client):
         assert "import" not in response.text
 
 
+def test_the_page_offers_the_activation_catalogue(client):
+    from nablab import activations
+
+    with client.websocket_connect("/ws") as ws:
+        hello = ws.receive_json()
+    assert list(hello["activations"]) == [*activations.NAMES, "linear"]
+    assert hello["activations"]["leaky_relu"] == "Leaky ReLU (0.01)"
+
+
 def test_session_life_cycle_train_step_reset(client, app):
     with client.websocket_connect("/ws") as ws:
         layout, frame = start(ws, "dataset=circle&hidden=4,2&act=tanh&lr=0.3&seed=3")
@@ -123,7 +132,11 @@ BAD_VALUES = [
     ("hidden=4,99", "hidden", "expected layer sizes from 1 to 8 neurons, got '99'"),
     ("hidden=1,1,1,1,1,1,1", "hidden", "at most 6 hidden layers, got 7"),
     ("hidden=4,2&act=relu,tanh,relu", "act", "one per hidden layer (2), got 3"),
-    ("act=swish", "act", "expected items from relu, tanh"),
+    (
+        "act=swish",
+        "act",
+        "expected items from sigmoid, tanh, relu, leaky_relu, elu, softplus, linear",
+    ),
     ("dropout=0.95", "dropout", "expected a number from 0.0 to 0.9"),
     ("lr=0", "lr", "expected a number above 0.0 to 10.0"),
     ("lr=-1", "lr", "expected a number above 0.0"),
@@ -302,6 +315,7 @@ EXPORTED = [
     "&init=xavier&bias=0.1&lr=0.05&features=x1,x2,x1sq,x2sq,x1x2",
     "dataset=xor&hidden=3&act=leaky_relu&reg=l1&reg_rate=0.001&init=constant&init_value=0.2"
     "&batch=1&seed=7",
+    "dataset=moons&hidden=5,5&act=elu,softplus&lr=0.1",  # any activation of the catalogue
 ]
 
 

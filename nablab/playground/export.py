@@ -14,15 +14,13 @@ import inspect
 
 import numpy as np
 
+from .. import activations
 from . import datasets
 from .spec import Spec
 
-ACTIVATION_MODULES = {
-    "relu": "nn.ReLU()",
-    "tanh": "nn.Tanh()",
-    "sigmoid": "nn.Sigmoid()",
-    "leaky_relu": "nn.LeakyReLU(0.01)",
-    "linear": None,  # no activation: the layer stays linear
+ACTIVATION_MODULES = {  # the catalogue's layers at their defaults; "linear": no activation
+    **{name: f"nn.{activations.get(name).module}()" for name in activations.NAMES},
+    "linear": None,
 }
 
 

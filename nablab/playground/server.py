@@ -35,7 +35,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from . import presets
 from .datasets import UploadError, parse_csv
 from .session import Session, SessionError
-from .spec import DEFAULT_LIMITS, Limits, Spec, SpecError
+from .spec import ACTIVATION_LABELS, DEFAULT_LIMITS, Limits, Spec, SpecError
 
 LOG = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -81,7 +81,8 @@ async def _websocket(ws: WebSocket) -> None:
     handler = _Handler(limits)
     try:
         await ws.send_json({"type": "hello", "limits": dataclasses.asdict(limits),
-                            "presets": presets.PRESETS})  # fmt: skip
+                            "presets": presets.PRESETS,
+                            "activations": ACTIVATION_LABELS})  # fmt: skip
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":

@@ -12,10 +12,15 @@ import math
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
+from .. import activations
 from .datasets import CLASSIFICATION, FEATURES, MULTI_CLASS, REGRESSION
 
 DATASETS = (*CLASSIFICATION, *REGRESSION, "csv")
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
+ACTIVATIONS = (*activations.NAMES, "linear")  # the catalogue's, and none (a linear layer)
+ACTIVATION_LABELS = {
+    **{name: activations.get(name).title() for name in activations.NAMES},
+    "linear": "Linear",
+}
 OPTIMIZERS = ("sgd", "momentum", "adam")
 REGULARIZATIONS = ("none", "l1", "l2")
 INITS = ("default", "xavier", "kaiming", "normal", "zero", "constant")

@@ -8,8 +8,7 @@ const WHITE = [255, 255, 255];
 const FEATURE_LABELS = { x1: "x₁", x2: "x₂", x1sq: "x₁²", x2sq: "x₂²", x1x2: "x₁x₂",
   sinx1: "sin x₁", sinx2: "sin x₂" };
 const ALL_FEATURES = Object.keys(FEATURE_LABELS);
-const ACTIVATIONS = { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", leaky_relu: "Leaky ReLU",
-  linear: "Linear" };
+let ACTIVATIONS = {};  // name → label, from the server's activation catalogue (hello)
 const MULTI_CLASS = ["gauss", "spiral", "csv"];
 
 let ws = null, limits = null, presets = {}, layout = null, frame = null;
@@ -34,9 +33,17 @@ function send(message) {
 
 function configure() { send({ type: "config", query: query.toString() }); }
 
+function fillActivations() {
+  const select = $("activation"), chosen = select.value;
+  select.innerHTML = "";
+  for (const [value, text] of Object.entries(ACTIVATIONS)) select.add(new Option(text, value));
+  select.value = chosen in ACTIVATIONS ? chosen : "tanh";
+}
+
 function receive(message) {
   if (message.type === "hello") {
-    limits = message.limits; presets = message.presets; fillPresets(); configure();
+    limits = message.limits; presets = message.presets; ACTIVATIONS = message.activations;
+    fillActivations(); fillPresets(); configure();
   } else if (message.type === "layout") {
     onLayout(message);
   } else if (message.type === "state") {  // a weight set by hand joined the state
