@@ -8,11 +8,12 @@ into an HTML report.
     nablab sweep LAB --grid NAME=V1,V2,... [--grid ...] [--seeds 0-9] [--set NAME=VALUE ...]
                      [--metric NAME ...] [--workers N] [--backend local|ray] [--address ADDR]
                      [--batch-seeds] [--quick] [--out DIR] [--no-progress]
-    nablab report [--quick] [--seed N] [--out DIR] [--labs a,b] [--sweep DIR ...] [--title T]
-                  [--no-progress]
+    nablab report [--quick] [--seed N] [--iterations N] [--out DIR] [--labs a,b]
+                  [--sweep DIR ...] [--title T] [--no-progress]
     nablab report --from DIR [--title T] [--out DIR]
     nablab notebook LAB [--out FILE] [--quick] [--set NAME=VALUE ...]
-    nablab playground [--host 127.0.0.1] [--port 8765] [--no-browser] [--max-sessions N] ...
+    nablab playground [--host 127.0.0.1] [--port 8765] [--no-browser] [--max-sessions N]
+                      [--max-layers N] [--max-neurons N] [--max-points N]
 
 ``run`` prints the lab's setting, tables, claims (✔/✘), answer and notes and writes
 results.json and the PNGs into DIR (default runs/LAB, runs/LAB-quick with --quick).

@@ -1,6 +1,7 @@
 """The `nablab` command, driven through cli.main with tiny labs declared by the tests."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -328,3 +329,20 @@ def test_labs_shows_the_measured_times(tiny_lab, tmp_path, monkeypatch, capsys):
     timings.write_text(json.dumps({tiny_lab: {"quick": 2.4}}))
     assert cli.main(["labs"]) == 0
     assert "full time not measured, quick ~2.4 s" in capsys.readouterr().out
+
+
+def test_the_usage_in_the_docstring_and_readme_names_every_option():
+    """cli.py's docstring lists each command with all its options; the README shows it."""
+    usage = cli.__doc__.split("\n\n")[1]
+    commands = cli._build_parser()._subparsers._group_actions[0].choices
+    blocks = {}
+    for line in usage.splitlines():
+        if line.strip().startswith("nablab "):
+            name = line.split()[1]
+        blocks[name] = blocks.get(name, "") + line
+    for name, parser in commands.items():
+        options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+        missing = [o for o in options if o != "--help" and o not in blocks[name]]
+        assert not missing, f"nablab {name}: {missing} not in cli.py's usage"
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    assert "\n".join(line[4:] for line in usage.splitlines()) in readme

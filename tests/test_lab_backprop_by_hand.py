@@ -39,7 +39,7 @@ def test_steps_show_in_the_setting_and_the_larger_step_trains_faster(tmp_path):
     )
     assert "steps 0.5, 5" in result.setting and "the variants use step 2" in result.setting
     final = result.metrics["final_loss"]
-    assert final["step 5"] < final["step 0.5"]
+    assert final["step_5"] < final["step_0.5"]
     by_text = {c["text"]: c["holds"] for c in result.claims}
     assert by_text["The larger the step, the lower the loss after 30 rounds"] is True
     # step 4 (2 × the variants' step) was not run: the doubled-MSELoss claim does not apply

@@ -173,7 +173,7 @@ def _below(key, limit):
 
 
 def _steps_ordered(m, p):
-    finals = {f"step {s:g}": m["final_loss"][f"step {s:g}"] for s in sorted(set(p.steps))}
+    finals = {f"step {s:g}": m["final_loss"][f"step_{s:g}"] for s in sorted(set(p.steps))}
     return bool(np.all(np.diff(list(finals.values())) < 0)), finals
 
 
@@ -200,10 +200,10 @@ def _zero_init_symmetric(m, p):
 
 def answer(m: dict, p) -> str:
     f, o = m["forward"], m["variant_outputs"]
-    finals = ", ".join(f"{v:.5f} ({k})" for k, v in m["final_loss"].items())
+    finals = ", ".join(f"{v:.5f} ({k.replace('_', ' ')})" for k, v in m["final_loss"].items())
     return (
         f"At the given weights o₁ = {f['o1']:.5f}, o₂ = {f['o2']:.5f}, L = {f['L']:.5f}; the "
-        f"three gradients agree to {m['gaps']['three ways']:.1e} while the seed's NumPy "
+        f"three gradients agree to {m['gaps']['three_ways']:.1e} while the seed's NumPy "
         f"formula is off by up to {m['seed_formula_max_error']:.4f} (wrong sign for "
         f"{', '.join(m['seed_formula_wrong_sign']) or 'none'}). After {p.rounds} rounds the "
         f"loss is {finals}, against the floor {LOSS_FLOOR:.5f}. With {p.activation} in place "
@@ -243,7 +243,7 @@ def answer(m: dict, p) -> str:
         Claim(
             "The hand-derived gradients, nablab's autodiff and PyTorch's (where installed) "
             "agree to 1e-10",
-            _below("three ways", 1e-10),
+            _below("three_ways", 1e-10),
         ),
         Claim(
             "The seed's NumPy formula for w₁…w₄ is wrong (off by over 1e-3); its w₅…w₈ are right",
@@ -265,16 +265,16 @@ def answer(m: dict, p) -> str:
         ),
         Claim(
             "The sigmoid written by hand gives the library's run up to rounding (< 1e-12)",
-            _below("hand vs library σ", 1e-12),
+            _below("hand_sigmoid", 1e-12),
         ),
         Claim(
             "nn.MSELoss on the 2-vector is ½Σ(o − y)² (the seed's L) to rounding",
-            _below("nn.MSELoss vs L", 1e-15),
+            _below("mse_module", 1e-15),
         ),
         Claim(
             "The seed's two MSELoss calls double the gradient: step {step:g} with them is step "
             "2·{step:g} with L",
-            _below("2 × MSELoss vs L at 2·step", 1e-12),
+            _below("double_mse_at_double_step", 1e-12),
         ),
         Claim(
             "The seed's cross-entropy with a negative target goes below 0",
@@ -305,27 +305,29 @@ def experiment(p, ctx) -> Outcome:
     computed = np.stack([by_hand, by_nablab] + ([by_torch] if by_torch is not None else []))
     spread = np.ptp(computed, axis=0)  # the largest difference between two of the methods
 
-    runs: dict[str, Run] = {}
+    runs: dict[str, Run] = {}  # by identifier (metrics, results.json); labels[id] for display
+    labels: dict[str, str] = {}
 
-    def add(name, step, w=w0, **kwargs):
-        runs[name] = train(w, step, p.rounds, ctx, name, **kwargs)
+    def add(key, label, step, w=w0, **kwargs):
+        runs[key], labels[key] = train(w, step, p.rounds, ctx, label, **kwargs), label
 
     for step in dict.fromkeys([*p.steps, p.step]):
-        add(f"step {step:g}", step)
-    add("hand σ = 1/(1+e⁻ᶻ)", p.step, act=hand_sigmoid)
-    add(p.activation, p.step, act=p.activation)
-    add("nn.MSELoss", p.step, loss=MSE_MODULE)
-    add("seed's 2 × MSELoss", p.step, loss=SEED_SUM)
-    add("cross-entropy", p.step, loss=CROSS_ENTROPY)
+        add(f"step_{step:g}", f"step {step:g}", step)
+    add("hand_sigmoid", "hand σ = 1/(1+e⁻ᶻ)", p.step, act=hand_sigmoid)
+    add("activation", p.activation, p.step, act=p.activation)
+    add("mse_module", "nn.MSELoss", p.step, loss=MSE_MODULE)
+    add("double_mse", "seed's 2 × MSELoss", p.step, loss=SEED_SUM)
+    add("cross_entropy", "cross-entropy", p.step, loss=CROSS_ENTROPY)
     for k in range(p.random_inits):
-        add(f"U(0,1) init #{k}", p.step, w=ctx.rng.random(8))
-    add("zero init", p.step, w=np.zeros(8))
-    add(f"zero init, {p.activation}", p.step, w=np.zeros(8), act=p.activation)
+        add(f"uniform_init_{k}", f"U(0,1) init #{k}", p.step, w=ctx.rng.random(8))
+    add("zero_init", "zero init", p.step, w=np.zeros(8))
+    add("zero_init_activation", f"zero init, {p.activation}", p.step, w=np.zeros(8),
+        act=p.activation)  # fmt: skip
 
-    reference, zero, variant = runs[f"step {p.step:g}"], runs["zero init"], runs[p.activation]
-    double = runs.get(f"step {2 * p.step:g}")
-    by_step = {f"step {s:g}": runs[f"step {s:g}"] for s in p.steps}
-    half_sse = [r for n, r in runs.items() if n.startswith(("step", "U(0,1)", "hand", "zero"))]
+    reference, zero, variant = runs[f"step_{p.step:g}"], runs["zero_init"], runs["activation"]
+    double = runs.get(f"step_{2 * p.step:g}")
+    by_step = {f"step_{s:g}": runs[f"step_{s:g}"] for s in p.steps}
+    half_sse = [r for n, r in runs.items() if n.startswith(("step", "uniform", "hand", "zero"))]
     error = np.abs(seed_formula - by_hand)
     metrics = {
         "forward": hand_forward(w0),
@@ -333,11 +335,11 @@ def experiment(p, ctx) -> Outcome:
         "grad_nablab": by_nablab,
         "grad_torch": by_torch,
         "gaps": {
-            "three ways": spread.max(),
-            "hand vs library σ": np.abs(reference.losses - runs["hand σ = 1/(1+e⁻ᶻ)"].losses).max(),
-            "nn.MSELoss vs L": np.abs(reference.losses - runs["nn.MSELoss"].losses).max(),
-            "2 × MSELoss vs L at 2·step": None if double is None
-            else np.abs(runs["seed's 2 × MSELoss"].weights - double.weights).max(),
+            "three_ways": spread.max(),  # hand, nablab and torch gradients
+            "hand_sigmoid": np.abs(reference.losses - runs["hand_sigmoid"].losses).max(),
+            "mse_module": np.abs(reference.losses - runs["mse_module"].losses).max(),
+            "double_mse_at_double_step": None if double is None
+            else np.abs(runs["double_mse"].weights - double.weights).max(),
         },
         "seed_formula_max_error": error.max(),
         "seed_formula_error": [error[:4].max(), error[4:].max()],  # w₁…w₄, w₅…w₈
@@ -346,24 +348,24 @@ def experiment(p, ctx) -> Outcome:
         "loss_200_below_loss_50": {n: p.rounds > 200 and at(r, 200) < at(r, 50)
                                    for n, r in by_step.items()},
         "lowest_half_sse": min(r.losses.min() for r in half_sse),
-        "cross_entropy_min": runs["cross-entropy"].losses.min(),
+        "cross_entropy_min": runs["cross_entropy"].losses.min(),
         "zero_init_w1_w4_max_abs_grad": [np.abs(zero.grads[0, :4]).max(),  # first round, later
                                          np.abs(zero.grads[1:, :4]).max() if p.rounds > 1
                                          else None],
         "zero_init_hidden_units_equal": np.array_equal(zero.hidden[:, 0], zero.hidden[:, 1])
         and np.array_equal(zero.grads[:, [0, 2]], zero.grads[:, [1, 3]]),
-        "zero_init_act_all_gradients_zero": not runs[f"zero init, {p.activation}"].grads.any(),
+        "zero_init_act_all_gradients_zero": not runs["zero_init_activation"].grads.any(),
         "relu_frozen_weights": [n for n, g in zip(NAMES, variant.grads.T) if np.all(g == 0)],
         "variant_outputs": variant.outputs,
         "variant_final_loss": variant.losses[-1],
     }  # fmt: skip
 
-    steps = {n: by_step[n].losses for n in sorted(by_step, key=lambda n: by_step[n].step)}
+    steps = {labels[n]: by_step[n].losses for n in sorted(by_step, key=lambda n: by_step[n].step)}
     floor = {f"floor ½·0.07² = {LOSS_FLOOR:.5f}": np.full(p.rounds, LOSS_FLOOR)}
     variants = [
-        f"step {p.step:g}",
-        p.activation,
-        *(n for n in runs if n.startswith(("zero", "U("))),
+        f"step_{p.step:g}",
+        "activation",
+        *(n for n in runs if n.startswith(("zero", "uniform"))),
     ]
     figures = [
         save(
@@ -377,7 +379,7 @@ def experiment(p, ctx) -> Outcome:
         ),
         save(
             curves(
-                {n: runs[n].losses for n in variants},
+                {labels[n]: runs[n].losses for n in variants},
                 logy=True,
                 xlabel="round",
                 title=f"Variants at step {p.step:g} (loss ½Σ(o − y)²)",
@@ -386,7 +388,7 @@ def experiment(p, ctx) -> Outcome:
         ),
         save(
             curves(
-                {"CrossEntropyLoss(softmax(o₁, o₂), [0.23, −0.07])": runs["cross-entropy"].losses},
+                {"CrossEntropyLoss(softmax(o₁, o₂), [0.23, −0.07])": runs["cross_entropy"].losses},
                 xlabel="round",
                 ylabel="cross-entropy",
                 title="Cross-entropy with a negative 'probability' target goes below 0",
@@ -405,8 +407,8 @@ def experiment(p, ctx) -> Outcome:
                                     seed_formula)]),
         Table(f"Training runs ({p.rounds} rounds; loss before round 0, 50, 200 and after the "
               "last)", ["run", "step", "L₀", "L₅₀", "L₂₀₀", "L end", "o1", "o2"],
-              [[name, r.step, *(at(r, i) for i in (0, 50, 200, -1)), *r.outputs]
-               for name, r in runs.items()]),
+              [[labels[key], r.step, *(at(r, i) for i in (0, 50, 200, -1)), *r.outputs]
+               for key, r in runs.items()]),
     ]  # fmt: skip
     return Outcome(
         tables=tables,
