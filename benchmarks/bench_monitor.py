@@ -2,6 +2,7 @@
 
     python benchmarks/bench_monitor.py            # detection table and overhead
     python benchmarks/bench_monitor.py --rounds 5
+    python benchmarks/bench_monitor.py --cost-only --rounds 81   # part (1) only, 81 rounds
 
 (1) The seeds' small networks, one training step with and without a Monitor (check_finite
     before backward, step() after): XOR 2-2-1 ReLU/MSE/SGD (seeds/000), the [2, 20, 3, 1]
@@ -146,9 +147,11 @@ def labelled_runs(rounds):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cost-only", action="store_true", help="part (1) only")
     args = parser.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)  # the NaN runs overflow on purpose
     np.seterr(all="ignore")
     with one_thread():
         overhead_on_seed_networks(max(args.rounds, 41))
-        labelled_runs(args.rounds)
+        if not args.cost_only:
+            labelled_runs(args.rounds)

@@ -328,6 +328,8 @@ def test_sampling_spaces_out_as_a_long_run_goes_on():
     assert np.all(np.diff(early[5:]) == 64)  # every 64th over the first 2,048 steps
     per_doubling = [sum(2**k <= t < 2 ** (k + 1) for t in schedule) for k in range(12, 16)]
     assert per_doubling == [16, 16, 16, 16]  # then the same count per doubling of the run
+    every_step = Monitor(nn.Linear(2, 2), every=1)
+    assert all(every_step.sampled(t) for t in range(10_000))  # every=1: never thinned out
 
 
 def test_monitor_memory_is_bounded_over_any_number_of_steps():

@@ -61,8 +61,8 @@ class Monitor:
         on every ``every``-th step (the first included, and steps 4, 8, 16… below
         ``every``) and the step after it, over the first 32·``every`` steps; then twice as
         far apart each time the run doubles (``spacing``). The loss is recorded at every
-        ``check_finite``. ``every=1`` records every step (see benchmarks/README.md for
-        the cost of each: benchmarks/bench_monitor.py).
+        ``check_finite``. ``every=1`` records every step, however long the run (see
+        benchmarks/README.md for the cost of each: benchmarks/bench_monitor.py).
     dead_after: a ReLU unit is dead once exactly 0 on this many consecutive sampled inputs
         (or on every input seen, if fewer).
     dead_fraction, saturated_fraction: dead (saturated) units are reported when at least this
@@ -192,7 +192,10 @@ class Monitor:
         """The steps between samples around step ``t``: ``every`` for the first
         ``SAMPLES_PER_DOUBLING``·2·``every`` steps, then doubling each time the run doubles,
         so a run of any length has ``SAMPLES_PER_DOUBLING`` samples per doubling of its
-        length (the cost per step falls as the run grows; every stretch is still seen)."""
+        length (the cost per step falls as the run grows; every stretch is still seen).
+        ``every=1`` asks for every step: it is never thinned out."""
+        if self.every == 1:
+            return 1
         return self.every << (t // (2 * SAMPLES_PER_DOUBLING * self.every)).bit_length()
 
     def _sample_after(self, t: int) -> int:
