@@ -75,12 +75,12 @@ def test_same_structure_as_torch(torch):
     assert shape(ours.grad_fn) == shape(theirs.grad_fn)
 
 
-def test_a_large_graph_pauses_full_collections_and_restores_them(monkeypatch):
+def test_a_large_graph_pauses_the_collector_and_restores_it(monkeypatch):
     monkeypatch.setattr(graph.gc_pause, "resume_at", 0)  # the next node is "large"
     saved = gc.get_threshold()
     x = leaf(1.0)
     y = x * 2.0
-    assert gc.get_threshold()[2] > saved[2] and gc.get_threshold()[:2] == saved[:2]
+    assert gc.get_threshold()[0] == 0  # automatic collection off while the graph lives
     y.backward()  # y stays alive: the end of the backward restores the thresholds
     assert gc.get_threshold() == saved
 

@@ -22,15 +22,16 @@ read, constants included). `topological_order(tensor)`
 lists the graph's Tensors, each before its inputs.
 
 Large graphs and the cyclic garbage collector: nodes form no reference cycles (a node
-refers to its inputs, never to its users), so reference counting frees them and the
-collector's full (generation-2) passes over them are wasted work — work that grows with
-the number of live nodes: they about doubled the build time of a 10⁶-op chain. Once more than
-`PAUSE_GC_AFTER` nodes have been recorded since the last backward, the engine raises the
-generation-2 threshold, and restores the caller's thresholds at the end of the next
-backward or as soon as the node that paused it is freed (the graph dropped unused),
-whichever comes first. Young generations keep running, so short-lived reference cycles
-are still collected; a graph of fewer nodes (a training step of the labs: hundreds to a
-few thousand) never pauses anything.
+refers to its inputs, never to its users), so reference counting frees them and every pass
+of the collector over them is wasted work: each live node is traversed by a young
+collection, again by a middle one, and by every full (generation-2) pass, whose work grows
+with the number of live nodes. Together they about tripled the build time of a 10⁶-op
+chain. Once more than `PAUSE_GC_AFTER` nodes have been recorded since the last backward,
+the engine turns automatic collection off (threshold 0), and restores the caller's
+thresholds at the end of the next backward or as soon as the node that paused it is freed
+(the graph dropped unused), whichever comes first; reference cycles made meanwhile are
+collected by the next automatic pass after that. A graph of fewer nodes (a training step of
+the labs: hundreds to a few thousand) never pauses anything.
 """
 
 import gc
@@ -52,8 +53,8 @@ FREED_GRAPH = (
 )
 
 
-class _GenerationTwoPause:
-    """Holds generation-2 collections off while one large graph is alive (see above)."""
+class _CollectorPause:
+    """Holds automatic collections off while one large graph is alive (see above)."""
 
     def __init__(self):
         self.resume_at = PAUSE_GC_AFTER  # record() calls pause() for nodes past this _seq
@@ -63,8 +64,7 @@ class _GenerationTwoPause:
     def pause(self, node):
         if self.saved is None:
             self.saved = gc.get_threshold()
-            young, middle, _ = self.saved
-            gc.set_threshold(young, middle, 1 << 30)
+            gc.set_threshold(0)
             self.finalizer = weakref.finalize(node, self.resume)
         self.resume_at = next(clock) + PAUSE_GC_AFTER
 
@@ -78,7 +78,7 @@ class _GenerationTwoPause:
         self.resume_at = next(clock) + PAUSE_GC_AFTER
 
 
-gc_pause = _GenerationTwoPause()
+gc_pause = _CollectorPause()
 
 
 def topological_order(root):
