@@ -5,7 +5,9 @@ node. Its forward loop runs in NumPy and keeps the gates; its backward closure r
 back-propagation through time in NumPy. The input projections of all T steps are one
 matrix product before the loop (X of shape (T·B, in) times W_ihᵀ), and each weight
 gradient is one matrix product after the backward loop, so the work per step is one
-(B, H) @ (H, gates·H) product and a few element-wise passes.
+(B, H) @ (H, gates·H) product and a few element-wise passes, all in float32 (the
+parameters' dtype) into buffers allocated once per call (`out=`, in-place operators):
+no per-step allocation, concatenation or copy of the gates.
 
 Notation of seeds/004, per step t on a batch of B rows: X_t the input, H_t the hidden
 state, C_t the LSTM cell. Weights have PyTorch's layout: W_ih of shape (gates·H, in)
@@ -99,12 +101,12 @@ def _fused(kernel, x, states, weights, reverse):
     def backward(g):
         dy = g[:T][::-1] if reverse else g[:T]
         dcell = g[T] if cell is not None else None
-        dgx, dw_hh, db_ih, db_hh, dstates = kernel.backward(dy, dcell, saved, w_hh.requires_grad)
-        dx = None
-        if x.requires_grad:
-            dx = (dgx @ w_ih.data).reshape(xd.shape)
+        needs = (x.requires_grad, w_ih.requires_grad, w_hh.requires_grad)
+        dx, dw_ih, dw_hh, db_ih, db_hh, dstates = kernel.backward(dy, dcell, saved, needs)
+        if dx is not None:
+            dx = dx.reshape(xd.shape)
             dx = dx[::-1] if reverse else dx
-        grads = [dx, *dstates, dgx.T @ x2 if w_ih.requires_grad else None, dw_hh]
+        grads = [dx, *dstates, dw_ih, dw_hh]
         if b_ih is not None:
             grads += [db_ih if b_ih.requires_grad else None, db_hh if b_hh.requires_grad else None]
         return tuple(grads)
@@ -112,6 +114,12 @@ def _fused(kernel, x, states, weights, reverse):
     node = record(out, parents, backward, kernel.name)
     last = 0 if reverse else T - 1
     return (node[:T], node[last], node[T]) if cell is not None else (node, node[last])
+
+
+def _input_grads(dgx2, x2, w_ih, needs):
+    """δ_X = δ_A W_ih and δ_W_ih = δ_Aᵀ X, one GEMM each over all T steps (or None)."""
+    need_x, need_w_ih, _ = needs
+    return dgx2 @ w_ih if need_x else None, dgx2.T @ x2 if need_w_ih else None
 
 
 def _scaled_projection(x2, T, w_ih, scale, bias):
@@ -156,10 +164,10 @@ class _Elman:
                 np.tanh(h, out=h)
             else:
                 np.maximum(h, 0, out=h)
-        return hs, None, (hs, w_hh, b_ih is not None) if need_grad else None
+        return hs, None, (x2, w_ih, hs, w_hh, b_ih is not None) if need_grad else None
 
-    def backward(self, dy, dcell, saved, need_w_hh):
-        hs, w_hh, bias = saved
+    def backward(self, dy, dcell, saved, needs):
+        x2, w_ih, hs, w_hh, bias = saved
         T, B, H = dy.shape
         da = np.empty_like(dy)
         dh = np.zeros((B, H), dy.dtype)
@@ -177,15 +185,17 @@ class _Elman:
                 db += d
             np.dot(d, w_hh, out=dh)
         da2 = da.reshape(T * B, H)
-        dw_hh = da2.T @ hs[:-1].reshape(T * B, H) if need_w_hh else None
+        dw_hh = da2.T @ hs[:-1].reshape(T * B, H) if needs[2] else None
         db = db.sum(axis=0) if bias else None
-        return da2, dw_hh, db, db, (dh,)
+        return *_input_grads(da2, x2, w_ih, needs), dw_hh, db, db, (dh,)
 
 
 class _GRU:
     """The loops of `gru_recurrence`; the r, z columns of the weights are pre-scaled by ½
-    so one tanh gives both sigmoids. Backward returns the x-side δ; the h-side δ differs
-    in the candidate block (it is multiplied by R_t)."""
+    so one tanh gives both sigmoids. The x-side and h-side δ differ in the candidate
+    block (the h-side one is multiplied by R_t): backward writes both into one buffer
+    D_t = [δ_Ã, δ_A_r, δ_A_z, δ_Ã ⊙ R_t], whose first three blocks are the x-side δ (gate
+    order n, r, z) and last three the h-side δ (r, z, n), each a slice of D."""
 
     name = "gru"
 
@@ -193,9 +203,9 @@ class _GRU:
     def forward(x2, T, states, w_ih, w_hh, b_ih, b_hh, need_grad):
         H = w_hh.shape[1]
         scale = _gate_scale(w_hh.dtype, 3, H, 2)
-        bias = (
-            None if b_ih is None else np.concatenate((b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]))
-        )
+        bias = None
+        if b_ih is not None:
+            bias = np.concatenate((b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]))
         gx = _scaled_projection(x2, T, w_ih, scale, bias)
         B = x2.shape[0] // T
         b_hn = None if b_hh is None else b_hh[2 * H :]
@@ -222,22 +232,20 @@ class _GRU:
             np.subtract(hs[t], n, out=h)
             h *= z
             h += n
-        return hs, None, (gx, gh, hs, w_hh, b_ih is not None) if need_grad else None
+        return hs, None, (x2, w_ih, gx, gh, hs, w_hh, b_ih is not None) if need_grad else None
 
     @staticmethod
-    def backward(dy, dcell, saved, need_w_hh):
-        gates, gh, hs, w_hh, bias = saved
+    def backward(dy, dcell, saved, needs):
+        x2, w_ih, gates, gh, hs, w_hh, bias = saved
         T, B, H = dy.shape
-        dgx = np.empty((T, B, 3 * H), dy.dtype)
-        dgh = np.empty_like(dgx)
+        D = np.empty((T, B, 4 * H), dy.dtype)
         dh = np.zeros((B, H), dy.dtype)
-        dbx = np.zeros((B, 3 * H), dy.dtype)
-        dbn = np.zeros((B, H), dy.dtype)
+        db = np.zeros((B, 4 * H), dy.dtype)
         one_minus_z = np.empty((B, H), dy.dtype)
         tmp = np.empty((B, H), dy.dtype)
         for t in range(T - 1, -1, -1):
             r, z, n = (gates[t, :, k * H : (k + 1) * H] for k in range(3))
-            dr, dz, dn = (dgx[t, :, k * H : (k + 1) * H] for k in range(3))
+            dn, dr, dz, dn_h = (D[t, :, k * H : (k + 1) * H] for k in range(4))
             dh += dy[t]
             np.subtract(1, z, out=one_minus_z)
             np.multiply(n, n, out=dn)  # δ_Ã = δ_H ⊙ (1 − Z) ⊙ (1 − H̃²)
@@ -252,24 +260,22 @@ class _GRU:
             dr *= r
             dr *= gh[t, :, 2 * H :]
             dr *= dn
-            d_h = dgh[t]
-            d_h[:, : 2 * H] = dgx[t, :, : 2 * H]
-            np.multiply(dn, r, out=d_h[:, 2 * H :])
+            np.multiply(dn, r, out=dn_h)
             if bias:
-                dbx += dgx[t]
-                dbn += d_h[:, 2 * H :]
-            dh *= z
-            np.dot(d_h, w_hh, out=tmp)
+                db += D[t]
+            dh *= z  # δ_H_{t−1} = δ_H ⊙ Z + [δ_A_r, δ_A_z, δ_Ã ⊙ R] W_hh
+            np.matmul(D[t, :, H:], w_hh, out=tmp)
             dh += tmp
-        dgx2 = dgx.reshape(T * B, 3 * H)
-        dw_hh = None
-        if need_w_hh:
-            dw_hh = dgh.reshape(T * B, 3 * H).T @ hs[:-1].reshape(T * B, H)
+        D2 = D.reshape(T * B, 4 * H)
+        dw_hh = D2[:, H:].T @ hs[:-1].reshape(T * B, H) if needs[2] else None
+        w_ih_nrz = np.roll(w_ih, H, axis=0) if needs[0] else None
+        dx, dw_ih = _input_grads(D2[:, : 3 * H], x2, w_ih_nrz, needs)
+        dw_ih = None if dw_ih is None else np.roll(dw_ih, -H, axis=0)  # n, r, z -> r, z, n
         db_ih = db_hh = None
         if bias:
-            db_ih = dbx.sum(axis=0)
-            db_hh = np.concatenate((db_ih[: 2 * H], dbn.sum(axis=0)))
-        return dgx2, dw_hh, db_ih, db_hh, (dh,)
+            db = db.sum(axis=0)
+            db_ih, db_hh = np.roll(db[: 3 * H], -H), db[H:]
+        return dx, dw_ih, dw_hh, db_ih, db_hh, (dh,)
 
 
 class _LSTM:
@@ -323,12 +329,14 @@ class _LSTM:
                 np.multiply(tanh_c, tanh_c, out=u)
                 np.subtract(1, u, out=u)
                 u *= o
-        saved = (factors, to_cell, gates, hs, w_hh, b_ih is not None) if need_grad else None
+        saved = (
+            (x2, w_ih, factors, to_cell, gates, hs, w_hh, b_ih is not None) if need_grad else None
+        )
         return hs, cs[T % 2], saved
 
     @staticmethod
-    def backward(dy, dcell, saved, need_w_hh):
-        factors, to_cell, gates, hs, w_hh, bias = saved
+    def backward(dy, dcell, saved, needs):
+        x2, w_ih, factors, to_cell, gates, hs, w_hh, bias = saved
         T, B, H = dy.shape
         da = np.empty((T, B, 4 * H), dy.dtype)
         dh = np.zeros((B, H), dy.dtype)
@@ -349,6 +357,6 @@ class _LSTM:
                 db += d
             np.dot(d, w_hh, out=dh)
         da2 = da.reshape(T * B, 4 * H)
-        dw_hh = da2.T @ hs[:T].reshape(T * B, H) if need_w_hh else None
+        dw_hh = da2.T @ hs[:T].reshape(T * B, H) if needs[2] else None
         db = db.sum(axis=0) if bias else None
-        return da2, dw_hh, db, db, (dh, dc)
+        return *_input_grads(da2, x2, w_ih, needs), dw_hh, db, db, (dh, dc)
