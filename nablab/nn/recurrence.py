@@ -81,8 +81,7 @@ def _fused(kernel, x, states, weights, reverse):
 
     The node's value is the output sequence (T, B, H) in time order, with the final
     cell state appended as row T for an LSTM. The kernel projects the inputs of all T
-    steps in one GEMM and returns the δ of that projection, so δ_X and δ_W_ih are one
-    GEMM each here.
+    steps in one GEMM before its loop and returns δ_X and δ_W_ih as one GEMM each.
     """
     w_ih, w_hh, b_ih, b_hh = weights
     parents = (x, *states) + tuple(w for w in weights if w is not None)
@@ -132,6 +131,7 @@ def _scaled_projection(x2, T, w_ih, scale, bias):
 
 
 def _bias_sum(b_ih, b_hh):
+    """b_ih + b_hh: the two biases enter every pre-activation together (not the GRU's)."""
     return None if b_ih is None else b_ih + b_hh
 
 
@@ -144,7 +144,7 @@ def _gate_scale(dtype, gates, H, tanh_gate):
 
 
 class _Elman:
-    """The loops of `rnn_recurrence`: forward keeps H_t, backward returns δ_A."""
+    """The loops of `rnn_recurrence`: forward keeps H_t, backward forms δ_A from it."""
 
     def __init__(self, nonlinearity):
         self.tanh = nonlinearity == "tanh"
@@ -169,7 +169,7 @@ class _Elman:
     def backward(self, dy, dcell, saved, needs):
         x2, w_ih, hs, w_hh, bias = saved
         T, B, H = dy.shape
-        da = np.empty_like(dy)
+        da = np.empty((T, B, H), dy.dtype)
         dh = np.zeros((B, H), dy.dtype)
         db = np.zeros((B, H), dy.dtype)
         for t in range(T - 1, -1, -1):
