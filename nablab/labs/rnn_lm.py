@@ -336,7 +336,7 @@ def experiment(p, ctx) -> Outcome:
             "LABS.md asks for a 2-layer deep GRU; the lab trains d2l's 2-layer LSTM (lr 2), the "
             "model whose published perplexity (1.0) it can be set beside. The from-scratch GRU "
             "and LSTM (nablab.lm.gru/lstm) are not trained here: they compute what nn.GRU/LSTM "
-            "compute (tests/test_lm.py) at about 1.4–2× the time per epoch.",
+            "compute (tests/test_lm.py) at about 2× the time per step (benchmarks/bench_rnn.py).",
             "Perplexity is the training loss's, averaged over the epoch while the weights move "
             "(d2l's figure). The window and causal perplexities are measured after training on "
             "the text's first characters, which every model trained on: they show how a model "
