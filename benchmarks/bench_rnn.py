@@ -8,7 +8,11 @@ to global norm 1, and an SGD update. Peers, per cell type (LSTM, GRU, RNN):
 - nablab nn.LSTM/GRU/RNN (one fused recurrence op per layer),
 - nablab from scratch (seeds/004's step functions, ~10 recorded ops per step),
 - torch.nn.LSTM/GRU/RNN (PyTorch's fused CPU kernels),
-- torch from scratch (the same step functions, d2l style, in PyTorch eager).
+- torch from scratch (the same step functions, d2l style, in PyTorch eager),
+- the NumPy GEMM floor: the matrix products of one step alone, arranged at their best
+  (one input projection, 35 recurrent products forward and 35 backward that must run in
+  sequence, the read-out, and one product per weight gradient over all steps), with
+  preallocated C-contiguous float32 operands and outputs: no step can be faster in NumPy.
 One thread (BLAS and torch), peers interleaved in this process, medians over rounds.
 """
 
@@ -121,6 +125,45 @@ def torch_step(forward, params, X, Y):
     return step
 
 
+def gemm_floor(gates):
+    """The GEMMs of one training step of a `gates`-gate layer, nothing else."""
+    rng = np.random.default_rng(0)
+    G, TB = gates * HIDDEN, STEPS * BATCH
+
+    def a(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    def empty(*shape):
+        return np.empty(shape, np.float32)
+
+    x, w_ih_t, w_hh_t, w_hh = a(TB, VOCAB), a(VOCAB, G), a(HIDDEN, G), a(G, HIDDEN)
+    w_q_t, w_q, dlogits, dlogits_t = a(HIDDEN, VOCAB), a(VOCAB, HIDDEN), a(TB, VOCAB), a(VOCAB, TB)
+    hs, da, da_t = a(STEPS, BATCH, HIDDEN), a(STEPS, BATCH, G), a(G, TB)
+    hs2 = hs.reshape(TB, HIDDEN)
+    gx, rec, dh, logits, dhs = (
+        empty(TB, G),
+        empty(BATCH, G),
+        empty(BATCH, HIDDEN),
+        empty(TB, VOCAB),
+        empty(TB, HIDDEN),
+    )
+    dw_q, dw_ih, dw_hh = empty(VOCAB, HIDDEN), empty(G, VOCAB), empty(G, HIDDEN)
+
+    def step():
+        np.dot(x, w_ih_t, out=gx)  # input projection of all steps
+        for t in range(STEPS):
+            np.dot(hs[t], w_hh_t, out=rec)  # (B, H) @ (H, gates·H), in sequence
+        np.dot(hs2, w_q_t, out=logits)  # read-out, its weight gradient and δ_H
+        np.dot(dlogits_t, hs2, out=dw_q)
+        np.dot(dlogits, w_q, out=dhs)
+        for t in range(STEPS):
+            np.dot(da[t], w_hh, out=dh)  # (B, gates·H) @ (gates·H, H), in sequence
+        np.dot(da_t, x, out=dw_ih)  # weight gradients over all steps
+        np.dot(da_t, hs2, out=dw_hh)
+
+    return step
+
+
 def cases_for(kind, X, Y):
     nablab.manual_seed(0)
     torch.manual_seed(0)
@@ -140,6 +183,7 @@ def cases_for(kind, X, Y):
         ),
         f"torch.nn.{kind}": torch_step(fused, list(fused.parameters()), X, Y),
         f"torch scratch {kind.lower()}": torch_step(scratch_forward, params, X, Y),
+        "NumPy GEMM floor": gemm_floor(gates),
     }
 
 
@@ -156,12 +200,13 @@ def main():
             medians = interleaved(cases_for(kind, X, Y), rounds=args.rounds, target_s=0.3)
             ref = medians[f"torch.nn.{kind}"]
             scratch = medians[f"torch scratch {kind.lower()}"]
+            floor = medians["NumPy GEMM floor"]
             print(f"\n{kind}")
             width = max(map(len, medians))
             for name, t in medians.items():
                 print(
                     f"  {name:<{width}}  {fmt_time(t):>9}   {t / ref:5.2f}x torch.nn.{kind}"
-                    f"   {t / scratch:5.2f}x torch scratch"
+                    f"   {t / scratch:5.2f}x torch scratch   {t / floor:5.2f}x GEMM floor"
                 )
 
 

@@ -94,11 +94,11 @@ def test_iterations_sets_every_models_epochs(offline, tmp_path):
     assert "2 epochs" in result.setting and "16 epochs" not in result.setting
 
 
-def test_full_variant_gives_each_model_its_own_epochs_and_d2l_sizes():
+def test_full_variant_trains_every_model_d2ls_500_epochs_at_d2ls_sizes():
     p = labs.params.resolve(labs.get_lab("rnn-lm").params, False, {})
-    assert rnn_lm.settings("rnn-scratch", p) == {"hidden": 512, "lr": 1.0, "epochs": 400}
-    assert rnn_lm.settings("lstm-deep", p) == {"hidden": 256, "lr": 2.0, "epochs": 300}
-    assert rnn_lm.settings("lstm-bidirectional", p)["epochs"] == 120
+    assert rnn_lm.settings("rnn-scratch", p) == {"hidden": 512, "lr": 1.0, "epochs": 500}
+    assert rnn_lm.settings("lstm-deep", p) == {"hidden": 256, "lr": 2.0, "epochs": 500}
+    assert {rnn_lm.settings(name, p)["epochs"] for name in rnn_lm.MODELS} == {500}
 
 
 def test_book_match_counts_characters_continuing_the_text():

@@ -206,6 +206,31 @@ def test_float32_by_default_and_no_graph_under_no_grad():
     assert not out.requires_grad
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_grad_forward_gives_the_values_of_the_recorded_one(kind):
+    """The kernels skip the backward's buffers under no_grad; the outputs must not change."""
+    nablab.manual_seed(0)
+    layer = KINDS[kind][0](IN, H, 2, bidirectional=True, **KINDS[kind][2])
+    x = nablab.randn(T, B, IN)
+    recorded = flat(layer(x))
+    with nablab.no_grad():
+        plain = flat(layer(x))
+    for r, p in zip(recorded, plain):
+        np.testing.assert_array_equal(r.data, p.data)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_frozen_input_weights_and_recurrent_weights_get_no_gradient(kind):
+    ours, theirs = pair(KINDS, kind, IN, H, 1, bidirectional=True)
+    for module in (ours, theirs):
+        module.weight_ih_l0_reverse.requires_grad_(False)
+        module.weight_hh_l0.requires_grad_(False)
+        module.bias_hh_l0.requires_grad_(False)
+    check_against_torch(ours, theirs, [np.random.default_rng(0).standard_normal((T, B, IN))])
+    assert ours.weight_ih_l0_reverse.grad is None and ours.weight_hh_l0.grad is None
+    assert ours.bias_hh_l0.grad is None and ours.bias_ih_l0.grad is not None
+
+
 def test_state_carries_over_like_one_long_sequence():
     nablab.manual_seed(0)
     lstm = nn.LSTM(IN, H, 2, dtype=nablab.float64)

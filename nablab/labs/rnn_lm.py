@@ -35,26 +35,24 @@ D2L = "d2l 0.17, final perplexity after 500 epochs"
 @dataclass(frozen=True)
 class Model:
     """A model of the lab: label, nn layer (None: the RNN from scratch), layers, direction,
-    batching, the full run's epochs (d2l trains 500) and d2l's final perplexity."""
+    batching and d2l's final perplexity after its 500 epochs."""
 
     label: str
     layer: str | None
     num_layers: int
     bidirectional: bool
     random_iter: bool
-    epochs: int
     d2l: str
 
 
 MODELS = {
-    "rnn-scratch": Model("RNN from scratch, sequential", None, 1, False, False, 400, "1.0"),
-    "rnn-scratch-random": Model("RNN from scratch, random", None, 1, False, True, 400, "1.3–1.5"),
-    "rnn": Model("nn.RNN", "RNN", 1, False, False, 500, "1.3"),
-    "gru": Model("nn.GRU", "GRU", 1, False, False, 350, "1.0–1.1"),
-    "lstm": Model("nn.LSTM", "LSTM", 1, False, False, 350, "1.0–1.3"),
-    "lstm-deep": Model("nn.LSTM, 2 layers", "LSTM", 2, False, False, 300, "1.0"),
-    "lstm-bidirectional": Model("nn.LSTM, 2 layers, bidirectional", "LSTM", 2, True, False, 120,
-                                "1.1"),
+    "rnn-scratch": Model("RNN from scratch, sequential", None, 1, False, False, "1.0"),
+    "rnn-scratch-random": Model("RNN from scratch, random", None, 1, False, True, "1.3–1.5"),
+    "rnn": Model("nn.RNN", "RNN", 1, False, False, "1.3"),
+    "gru": Model("nn.GRU", "GRU", 1, False, False, "1.0–1.1"),
+    "lstm": Model("nn.LSTM", "LSTM", 1, False, False, "1.0–1.3"),
+    "lstm-deep": Model("nn.LSTM, 2 layers", "LSTM", 2, False, False, "1.0"),
+    "lstm-bidirectional": Model("nn.LSTM, 2 layers, bidirectional", "LSTM", 2, True, False, "1.1"),
 }  # fmt: skip
 BIDIRECTIONAL = "lstm-bidirectional"
 POSITIVE = {"min": 0, "min_open": True}
@@ -66,7 +64,7 @@ def settings(name: str, p) -> dict:
     return {
         "hidden": p.hidden_scratch if spec.layer is None else p.hidden,
         "lr": p.lr_deep if name == "lstm-deep" else p.lr,
-        "epochs": p.epochs or spec.epochs,
+        "epochs": p.epochs,
     }
 
 
@@ -226,7 +224,7 @@ def _bidirectional_needs_the_future(m, p):
         Param("hidden_scratch", 512, "hidden size of the RNN from scratch", quick=32, min=1),
         Param("lr", 1.0, "SGD learning rate (all but lstm-deep)", **POSITIVE),
         Param("lr_deep", 2.0, "SGD learning rate of lstm-deep (d2l: 2)", **POSITIVE),
-        Param("epochs", 0, "epochs of every model; 0: each its own (notes)", quick=16, min=0),
+        Param("epochs", BOOK_EPOCHS, "epochs of every model (d2l: 500)", quick=16, min=1),
         Param("max_tokens", 10_000, "characters of the book to train on", quick=3_000, min=100),
         Param("num_steps", 35, "time steps per window", quick=10, min=1),
         Param("batch_size", 32, "windows per batch", quick=8, min=1),
@@ -329,11 +327,9 @@ def experiment(p, ctx) -> Outcome:
         figures=[figure],
         metrics={"models": results, "prefix": p.prefix, "vocab_size": len(vocab)},
         notes=[
-            "Full run (epochs = 0), epochs per model: "
-            + ", ".join(f"{n} {s.epochs}" for n, s in MODELS.items())
-            + f" where d2l trains {BOOK_EPOCHS}, so that the whole lab finishes in about 15 "
-            "minutes on 2 CPU cores with one BLAS thread; the d2l column is d2l's figure after "
-            f"{BOOK_EPOCHS} epochs, in d2l's own setting.",
+            f"The full run trains every model d2l's {BOOK_EPOCHS} epochs (this run: "
+            f"{p.epochs:,}); the d2l column is d2l's figure after {BOOK_EPOCHS} epochs, in "
+            "d2l's own setting.",
             "Perplexity near 1 on the training characters is memorisation of those "
             f"{p.max_tokens:,} characters, not a model of English: a model that gets there "
             "continues the prefix with the book's own words (column 'chars as in the book').",
@@ -344,7 +340,7 @@ def experiment(p, ctx) -> Outcome:
             "LABS.md asks for a 2-layer deep GRU; the lab trains d2l's 2-layer LSTM (lr 2), the "
             "model whose published perplexity (1.0) it can be set beside. The from-scratch GRU "
             "and LSTM (nablab.lm.gru/lstm) are not trained here: they compute what nn.GRU/LSTM "
-            "compute (tests/test_lm.py) at about 1.4–2× the time per epoch.",
+            "compute (tests/test_lm.py) at about 2× the time per step (benchmarks/bench_rnn.py).",
             "Perplexity is the training loss's, averaged over the epoch while the weights move "
             "(d2l's figure). The window and causal perplexities are measured after training on "
             "the text's first characters, which every model trained on: they show how a model "
