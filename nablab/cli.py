@@ -158,14 +158,7 @@ def _build_parser() -> _Parser:
 
     run = commands.add_parser("run", help="run one lab")
     run.add_argument("lab", metavar="LAB", help="a lab name (see `nablab labs`)")
-    run.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="NAME=VALUE",
-        action="append",
-        default=[],
-        help="change a parameter (repeatable; see `nablab show LAB`); a list as [2,3] or 2,3",
-    )
+    _add_set_option(run, "change a parameter")
     run.add_argument("--check", action="store_true", help="exit 1 when a claim does not hold")
     _add_run_options(run, default_out="runs/LAB or runs/LAB-quick")
     run.set_defaults(command=_cmd_run, needs=LAB_NEEDS, prog=run.prog)
@@ -180,14 +173,7 @@ def _build_parser() -> _Parser:
         help="a parameter and its values (repeatable: the grid is their product)",
     )
     sweep.add_argument("--seeds", default="0", help="seeds: N, A-B or N1,N2,... (default 0)")
-    sweep.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="NAME=VALUE",
-        action="append",
-        default=[],
-        help="a parameter fixed for every task (repeatable)",
-    )
+    _add_set_option(sweep, "a parameter fixed for every task")
     sweep.add_argument(
         "--metric",
         dest="metrics",
@@ -244,19 +230,23 @@ def _add_report_options(rep) -> None:
     )
 
 
-def _add_notebook_command(commands) -> None:
-    nb = commands.add_parser("notebook", help="write a runnable Jupyter notebook of a lab")
-    nb.add_argument("lab", metavar="LAB", help="a lab name (see `nablab labs`)")
-    nb.add_argument("--out", type=Path, default=None, help="the .ipynb file (default LAB.ipynb)")
-    nb.add_argument("--quick", action="store_true", help="start from the quick parameters")
-    nb.add_argument(
+def _add_set_option(parser, what: str) -> None:
+    parser.add_argument(
         "--set",
         dest="assignments",
         metavar="NAME=VALUE",
         action="append",
         default=[],
-        help="start from this parameter value (repeatable; see `nablab show LAB`)",
+        help=f"{what} (repeatable; see `nablab show LAB`); a list as [2,3] or 2,3",
     )
+
+
+def _add_notebook_command(commands) -> None:
+    nb = commands.add_parser("notebook", help="write a runnable Jupyter notebook of a lab")
+    nb.add_argument("lab", metavar="LAB", help="a lab name (see `nablab labs`)")
+    nb.add_argument("--out", type=Path, default=None, help="the .ipynb file (default LAB.ipynb)")
+    nb.add_argument("--quick", action="store_true", help="start from the quick parameters")
+    _add_set_option(nb, "start from this parameter value")
     nb.set_defaults(command=_cmd_notebook, needs=NOTEBOOK_NEEDS, prog=nb.prog)
 
 

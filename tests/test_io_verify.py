@@ -21,31 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_io import _same  # structure, types, dtypes, shapes and bytes all equal
 
 import nablab
 from nablab.io import FORMAT, CheckpointError, load, save
 
 HERE = Path(__file__).parent
-
-
-def _same(a, b):
-    """Equal structure, types, dtypes, shapes and bytes."""
-    assert type(a) is type(b), (type(a), type(b))
-    if isinstance(a, dict):
-        assert list(a) == list(b)
-        for key in a:
-            _same(a[key], b[key])
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            _same(x, y)
-    elif isinstance(a, nablab.Tensor):
-        assert a.requires_grad == b.requires_grad
-        _same(a.data, b.data)
-    elif isinstance(a, (np.ndarray, np.generic)):
-        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
-    else:
-        assert a == b
 
 
 def _state():

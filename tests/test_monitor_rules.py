@@ -333,18 +333,7 @@ def test_sampling_spaces_out_as_a_long_run_goes_on():
 
 
 def test_monitor_memory_is_bounded_over_any_number_of_steps():
-    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
-    opt = optim.SGD(model.parameters(), lr=0.01)
-    X, y = nablab.randn(8, 2), nablab.randn(8, 1)
-    mon = Monitor(model, every=1, capacity=16)
-    for _ in range(600):
-        loss = nn.MSELoss()(model(X), y)
-        mon.check_finite(loss)
-        opt.zero_grad()
-        loss.backward()
-        mon.step()
-        opt.step()
-        mon.record_metrics(loss.item(), loss.item())
+    mon = _trained_monitor(600, metrics=True, every=1, capacity=16)
     sizes = [len(mon._grads), len(mon._weights), len(mon.losses), len(mon._updates)]
     assert max(sizes) < 16 and len(mon.history) < 16 and len(mon.test_metric) <= 16
     assert len(mon._events) == 0 and mon.steps == 600
@@ -387,12 +376,13 @@ def test_the_engine_calls_listeners_only_when_backward_adds_into_an_existing_gra
 
 
 # ----- the registry -------------------------------------------------------------------------
-def _trained_monitor(steps=40):
+def _trained_monitor(steps=40, metrics=False, **options):
+    """A Monitor(**options) over ``steps`` SGD steps of a small ReLU regression net."""
     nablab.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
     opt = optim.SGD(model.parameters(), lr=0.05)
     X, y = nablab.randn(32, 2), nablab.randn(32, 1)
-    mon = Monitor(model)
+    mon = Monitor(model, **options)
     for _ in range(steps):
         loss = nn.MSELoss()(model(X), y)
         mon.check_finite(loss)
@@ -400,6 +390,8 @@ def _trained_monitor(steps=40):
         loss.backward()
         mon.step()
         opt.step()
+        if metrics:
+            mon.record_metrics(loss.item(), loss.item())
     return mon
 
 
