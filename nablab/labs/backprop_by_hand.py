@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import exp, float64, nn, optim, tensor
 from ..nn import functional as F
-from ..viz import curves, save
+from ..viz import arm_colors, curves, save
 from .base import Table
 from .declaration import Claim, Outcome, lab
 from .params import Param
@@ -367,10 +367,13 @@ def experiment(p, ctx) -> Outcome:
         "activation",
         *(n for n in runs if n.startswith(("zero", "uniform"))),
     ]
+    drawn = dict.fromkeys([*steps, *floor, *(labels[n] for n in variants)])
+    colors = arm_colors(drawn)  # a run drawn in both figures keeps its colour
     figures = [
         save(
             curves(
                 {**steps, **floor},
+                colors=colors,
                 logy=True,
                 xlabel="round",
                 title="L = ½Σ(o − y)² by step size, from the given weights",
@@ -380,6 +383,7 @@ def experiment(p, ctx) -> Outcome:
         save(
             curves(
                 {labels[n]: runs[n].losses for n in variants},
+                colors=colors,
                 logy=True,
                 xlabel="round",
                 title=f"Variants at step {p.step:g} (loss ½Σ(o − y)²)",

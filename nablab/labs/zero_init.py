@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import data
 from ..diagnostics import Monitor
-from ..viz import curves, decision_boundaries, save
+from ..viz import arm_colors, curves, decision_boundaries, save
 from .base import Table, spread
 from .declaration import Claim, Outcome, Published, lab
 from .params import Param
@@ -332,14 +332,17 @@ def experiment(p, ctx) -> Outcome:
         long_rows,
     )  # fmt: skip
 
+    spread_curves = {
+        **{label: r[2] for label, r, _ in spread_runs.values()},
+        **{f"circles, {spec[n].label}": circles[n][0]["spread"] for n in (sym, other)},
+    }
+    losses = {f"circles, {spec[n].label}": runs[0]["losses"] for n, runs in circles.items()}
+    colors = arm_colors({**spread_curves, **losses})  # a run keeps its colour in both figures
     figures = [
         save(
             curves(
-                {
-                    **{label: r[2] for label, r, _ in spread_runs.values()},
-                    f"circles, {spec[sym].label}": circles[sym][0]["spread"],
-                    f"circles, {spec[other].label}": circles[other][0]["spread"],
-                },
+                spread_curves,
+                colors=colors,
                 logy=True,
                 ylabel="max |unit j − unit 0| of fc1 (W, b)",
                 title="symmetric init: how far the hidden units drift apart (float32 rounding)",
@@ -348,7 +351,8 @@ def experiment(p, ctx) -> Outcome:
         ),
         save(
             curves(
-                {spec[name].label: runs[0]["losses"] for name, runs in circles.items()},
+                losses,
+                colors=colors,
                 title=f"circles, seed {ctx.seed}: training loss",
             ),
             ctx.out / "zero_init_circles_loss.png",
