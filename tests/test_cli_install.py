@@ -37,9 +37,10 @@ def bare(tmp_path_factory):
         ROOT / "nablab", source / "nablab", ignore=shutil.ignore_patterns("__pycache__")
     )
     venv.create(home / "venv", with_pip=True)  # a plain venv: the extras in ours are not seen
-    pip = [str(home / "venv" / "bin" / "python"), "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, "--no-deps", str(source)], check=True, capture_output=True)
-    subprocess.run([*pip, "numpy"], check=True, capture_output=True)
+    pip = [str(home / "venv" / "bin" / "python"), "-m", "pip", "install", "-q", "--no-cache-dir"]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    subprocess.run([*pip, "--no-deps", str(source)], check=True, capture_output=True, env=env)
+    subprocess.run([*pip, "numpy"], check=True, capture_output=True, env=env)
     work = home / "work"
     work.mkdir()
     return home / "venv" / "bin", work
@@ -121,17 +122,25 @@ def test_a_ray_sweep_also_names_ray(bare):
 
 
 def test_the_named_packages_are_the_extras_of_the_installed_metadata(bare):
-    bin_dir, _ = bare
+    bin_dir, work = bare
     probe = "import importlib.metadata as m, json; print(json.dumps(m.requires('nablab')))"
-    done = subprocess.run([str(bin_dir / "python"), "-c", probe], capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the venv's metadata only
+    done = subprocess.run(  # not run in the checkout: its nablab.egg-info would be read
+        [str(bin_dir / "python"), "-c", probe], capture_output=True, text=True, env=env, cwd=work
+    )
     requires = json.loads(done.stdout)
 
     def extra(name):  # 'rich>=13; extra == "lab"' → 'rich'
         marked = [r.split(";")[0] for r in requires if r.replace("'", '"').endswith(f'"{name}"')]
         return {re.split("[<>=]", r)[0].strip() for r in marked}
 
-    assert extra("lab") == {dist for dist, _ in cli.LAB_NEEDS.values()}
-    assert extra("cluster") == {dist for dist, _ in cli.RAY_NEEDS.values()}
+    def dists(needs):
+        return {dist for dist, _ in needs.values()}
+
+    lab = dists(cli.LAB_NEEDS) | dists(cli.NOTEBOOK_NEEDS) | {"nablab[playground]"}
+    assert extra("lab") == lab  # `pip install nablab[lab]` can run, write notebooks and serve
+    assert extra("playground") == dists(cli.PLAYGROUND_NEEDS)
+    assert extra("cluster") == dists(cli.RAY_NEEDS)
 
 
 def interrupt_when(command, imported, env=None, occurrence=1):
