@@ -7,7 +7,7 @@ y.backward()
 x.grad            # tensor([[2., 4.]])
 """
 
-from . import data, dtypes, lm, nn, optim, scalar
+from . import cuda, data, dtypes, lm, nn, optim, scalar, utils
 from .autograd.function import Context, Function
 from .autograd.grad_mode import (
     AnomalyError,
@@ -39,6 +39,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .devices import device
 from .dtypes import (
     bool_,
     float16,
@@ -57,3 +58,22 @@ from .random import manual_seed
 globals().update(_public_ops)  # every public op: nablab.add, nablab.sum, ...
 half, float, double, long, int, bool = float16, float32, float64, int64, int32, bool_
 clip = _public_ops["clamp"]
+
+
+def __getattr__(name):
+    """`nablab.__version__`: pyproject.toml's version, from the package metadata (read on
+    first use: importlib.metadata would add ~30 ms to `import nablab`)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'nablab' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("nablab")
+    except PackageNotFoundError:  # a source tree that was never installed: read pyproject.toml
+        import re
+        from pathlib import Path
+
+        pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text()
+        found = re.search(r'^version = "(.+)"', pyproject, re.MULTILINE).group(1)
+    globals()["__version__"] = found
+    return found

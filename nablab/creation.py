@@ -6,23 +6,26 @@ ones draw from the library's generator (`manual_seed`) or a given `generator`.
 
 import numpy as np
 
-from . import dtypes, random
+from . import devices, dtypes, random
 from .autograd.tensor import Tensor, as_array, from_numpy
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf Tensor holding a copy of `data` (nested lists, scalars, ndarrays, Tensors)."""
+    devices.cpu(device)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
     """`data` as a Tensor, without a copy where it already is one of the right dtype."""
+    devices.cpu(device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
         return data
     return Tensor(data, dtype=dtype)
 
 
-def _make(array, requires_grad):
+def _make(array, requires_grad, device):
+    devices.cpu(device)
     t = from_numpy(array)
     return t.requires_grad_() if requires_grad else t
 
@@ -40,81 +43,98 @@ def _shape(size):
     return tuple(int(n) for n in size)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
-    return _make(np.zeros(_shape(size), _float(dtype)), requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _make(np.zeros(_shape(size), _float(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, requires_grad=False):
-    return _make(np.ones(_shape(size), _float(dtype)), requires_grad)
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _make(np.ones(_shape(size), _float(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=None, requires_grad=False):
-    return _make(np.empty(_shape(size), _float(dtype)), requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _make(np.empty(_shape(size), _float(dtype)), requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _make(np.full(_shape((size,)), fill_value, dtypes.as_dtype(dtype)), requires_grad)
+    return _make(
+        np.full(_shape((size,)), fill_value, dtypes.as_dtype(dtype)), requires_grad, device
+    )
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
-    return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad, device)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     """Integers (int64) unless an argument or `dtype` is floating, as in PyTorch."""
     if end is None:
         start, end = 0, start
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
-    return _make(np.arange(start, end, step, dtype=dtypes.as_dtype(dtype)), requires_grad)
+    return _make(np.arange(start, end, step, dtype=dtypes.as_dtype(dtype)), requires_grad, device)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
-    return _make(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _make(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad, device)
 
 
 def _rng(generator):
     return generator if generator is not None else random.default_generator()
 
 
-def rand(*size, dtype=None, generator=None, requires_grad=False):
+def rand(*size, dtype=None, generator=None, device=None, requires_grad=False):
     """Uniform on [0, 1)."""
-    return _make(_rng(generator).random(_shape(size)).astype(_float(dtype)), requires_grad)
+    return _make(_rng(generator).random(_shape(size)).astype(_float(dtype)), requires_grad, device)
 
 
-def randn(*size, dtype=None, generator=None, requires_grad=False):
+def randn(*size, dtype=None, generator=None, device=None, requires_grad=False):
     """Standard normal N(0, 1)."""
-    return _make(_rng(generator).standard_normal(_shape(size)).astype(_float(dtype)), requires_grad)
+    return _make(
+        _rng(generator).standard_normal(_shape(size)).astype(_float(dtype)), requires_grad, device
+    )
 
 
-def randint(low, high=None, size=(), dtype=None, generator=None):
+def randint(low, high=None, size=(), dtype=None, generator=None, device=None):
     """Integers uniform on [low, high) (int64); `randint(high, size)` as in PyTorch."""
     if isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    devices.cpu(device)
     arr = _rng(generator).integers(low, high, size=_shape((size,)))
     return from_numpy(np.asarray(arr, dtype=dtypes.as_dtype(dtype or dtypes.int64)))
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    return _make(np.zeros(t.shape, dtype or t.dtype), requires_grad)
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return _make(np.zeros(t.shape, dtype or t.dtype), requires_grad, device)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    return _make(np.ones(t.shape, dtype or t.dtype), requires_grad)
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return _make(np.ones(t.shape, dtype or t.dtype), requires_grad, device)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
-    return _make(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad)
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    return _make(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad, device)
 
 
-def rand_like(t, dtype=None, generator=None, requires_grad=False):
-    return rand(t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad)
+def rand_like(t, dtype=None, generator=None, device=None, requires_grad=False):
+    return rand(
+        t.shape,
+        dtype=dtype or t.dtype,
+        generator=generator,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
-def randn_like(t, dtype=None, generator=None, requires_grad=False):
-    return randn(t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad)
+def randn_like(t, dtype=None, generator=None, device=None, requires_grad=False):
+    return randn(
+        t.shape,
+        dtype=dtype or t.dtype,
+        generator=generator,
+        device=device,
+        requires_grad=requires_grad,
+    )

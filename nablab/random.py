@@ -28,3 +28,15 @@ def get_rng_state():
 
 def set_rng_state(state):
     _generator.bit_generator.state = state
+
+
+def seeded(generator):
+    """`generator` as a Generator or None: an int seed makes a Generator (once, here)."""
+    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
+        return np.random.default_rng(int(generator))
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            "generator must be None, an int seed or a numpy.random.Generator, "
+            f"got {type(generator).__name__}"
+        )
+    return generator

@@ -12,7 +12,7 @@ no op.
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from .grad_mode import AnomalyError, mode
 from .graph import clock, gc_pause, grad_fn, run_backward
 
@@ -53,6 +53,7 @@ class Tensor:
     ndim = property(lambda self: self.data.ndim)
     is_leaf = property(lambda self: self._parents == ())
     grad_fn = property(grad_fn, doc="The op that made this tensor (a graph.Node), or None")
+    device = property(lambda self: devices.CPU, doc="Always device('cpu'): nablab runs on the CPU")
 
     def size(self, dim=None):
         return self.data.shape if dim is None else self.data.shape[dim]
@@ -72,6 +73,13 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     # ----- conversion -----------------------------------------------------------
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        """Raises the one CPU-only error: nablab has no CUDA."""
+        devices.cpu("cuda")
+
     def numpy(self):
         if self.requires_grad:
             raise RuntimeError(

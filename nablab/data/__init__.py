@@ -1,9 +1,10 @@
-"""Datasets and loaders: `Dataset`, `TensorDataset`, `DataLoader`; the labs' synthetic
+"""Datasets and loaders: `Dataset`, `TensorDataset`, `DataLoader`, `Subset`,
+`random_split`; the labs' synthetic
 sets (`xor`, `moons`, `circles`, `spirals`, `polynomial`, `linear_high_dim`, `split`);
 text: The Time Machine, `Vocab` and d2l's sequence samplers."""
 
 from .dataloader import DataLoader, default_collate
-from .dataset import Dataset, TensorDataset
+from .dataset import Dataset, Subset, TensorDataset, random_split
 from .synthetic import (
     Regression,
     circles,

@@ -34,18 +34,11 @@ class DataLoader:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-        if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
-            generator = np.random.default_rng(int(generator))
-        elif generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(
-                "generator must be None, an int seed or a numpy.random.Generator, "
-                f"got {type(generator).__name__}"
-            )
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.generator = generator
+        self.generator = random.seeded(generator)
         self.collate_fn = collate_fn
 
     def __len__(self):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..autograd.tensor import Tensor
 from ..ops.elementwise import where
 from ..ops.shape import getitem
@@ -38,7 +38,11 @@ class Embedding(Module):
     """A table of `num_embeddings` vectors of size `embedding_dim`, initialised N(0, 1)
     (PyTorch's default), the `padding_idx` row zeroed and frozen."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None, generator=None):
+    def __init__(
+        self, num_embeddings, embedding_dim, padding_idx=None, dtype=None, generator=None,
+        device=None,
+    ):  # fmt: skip
+        devices.cpu(device)
         super().__init__()
         if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
             raise ValueError(

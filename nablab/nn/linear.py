@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..ops.linalg import linear
 from . import init
 from .module import Module
@@ -28,7 +28,10 @@ class Linear(Module):
     and b ~ U(−1/√in, 1/√in). `generator` seeds that init instead of `manual_seed`.
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None, generator=None):
+    def __init__(
+        self, in_features, out_features, bias=True, dtype=None, generator=None, device=None
+    ):
+        devices.cpu(device)
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()

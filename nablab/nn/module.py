@@ -14,7 +14,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..autograd.tensor import Tensor
 from .parameter import Parameter
 
@@ -264,13 +264,14 @@ class Module:
             elif param.grad is not None:
                 param.grad.data[...] = 0
 
-    # ----- dtype ------------------------------------------------------------------
-    def to(self, dtype):
+    # ----- dtype and device ---------------------------------------------------------
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
         """Cast floating-point parameters, their gradients and buffers to `dtype`, in place
-        (the Parameter objects stay the same, so optimizers keep working). 'cpu' is a no-op."""
-        if isinstance(dtype, str) and dtype.split(":")[0] == "cpu":
+        (the Parameter objects stay the same, so optimizers keep working). torch's forms
+        `.to(device)`, `.to(device, dtype)`, `.to(dtype=…)`; the device must be the CPU."""
+        dtype = devices.to_arguments(args, dtype, device)
+        if dtype is None:
             return self
-        dtype = dtypes.as_dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to only accepts floating point dtypes, but got {dtype}")
         for t in itertools.chain(self.parameters(), self.buffers()):
@@ -279,6 +280,13 @@ class Module:
                 if t.grad is not None:
                     t.grad.data = t.grad.data.astype(dtype, copy=False)
         return self
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        """Raises the one CPU-only error: nablab has no CUDA."""
+        devices.cpu("cuda")
 
     def double(self):
         return self.to(dtypes.float64)

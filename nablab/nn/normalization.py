@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..creation import from_numpy
 from ..ops.normalization import normalize
 from .module import Module
@@ -113,8 +113,9 @@ class BatchNorm1d(Module):
 
     def __init__(
         self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-        dtype=None, *, bias=True,
+        dtype=None, *, bias=True, device=None,
     ):  # fmt: skip
+        devices.cpu(device)
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -194,7 +195,11 @@ class LayerNorm(Module):
     (no β with bias=False). No running statistics: train and eval mode compute the same.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
+    def __init__(
+        self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None,
+        device=None,
+    ):  # fmt: skip
+        devices.cpu(device)
         super().__init__()
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..autograd.tensor import Tensor
 from ..creation import from_numpy
 from ..ops.nn import dropout as dropout_op
@@ -111,7 +111,9 @@ class RNNBase(_RecurrentParameters):
         generator=None,
         *,
         mode=None,
+        device=None,
     ):
+        devices.cpu(device)
         super().__init__()
         self._make(mode or type(self).mode, input_size, hidden_size, bias, dtype)
         if not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
@@ -221,12 +223,13 @@ class RNN(RNNBase):
         bidirectional=False,
         dtype=None,
         generator=None,
+        device=None,
     ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'; expected 'tanh' or 'relu'")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         args = (input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
-        super().__init__(*args, dtype, generator, mode=mode)
+        super().__init__(*args, dtype, generator, mode=mode, device=device)
         self.nonlinearity = nonlinearity
 
 
@@ -307,8 +310,10 @@ class RNNCell(RNNCellBase):
     """H' = φ(X W_ihᵀ + b_ih + H W_hhᵀ + b_hh), φ = tanh or ReLU."""
 
     def __init__(
-        self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None, generator=None
-    ):
+        self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None, generator=None,
+        device=None,
+    ):  # fmt: skip
+        devices.cpu(device)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'; expected 'tanh' or 'relu'")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
@@ -319,12 +324,14 @@ class RNNCell(RNNCellBase):
 class GRUCell(RNNCellBase):
     """One GRU step (gates as in `GRU`): returns H'."""
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None, generator=None):
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None, generator=None, device=None):
+        devices.cpu(device)
         super().__init__("GRU", input_size, hidden_size, bias, dtype, generator)
 
 
 class LSTMCell(RNNCellBase):
     """One LSTM step (gates as in `LSTM`): forward(input, (h, c)) returns (h', c')."""
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None, generator=None):
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None, generator=None, device=None):
+        devices.cpu(device)
         super().__init__("LSTM", input_size, hidden_size, bias, dtype, generator)

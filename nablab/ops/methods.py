@@ -6,7 +6,7 @@ nablab.ops attaches every row to Tensor once, at import. An op is attached as it
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..autograd.grad_mode import mode
 from ..autograd.tensor import Tensor
 from . import activation, elementwise, linalg, nn, reduce, shape
@@ -38,7 +38,14 @@ def _cast(dtype):
     return lambda self: to_dtype(self, dtype)
 
 
-def _to(self, dtype):
+def _to(self, *args, dtype=None, device=None, non_blocking=False):
+    """torch's `.to(device)`, `.to(dtype)`, `.to(device, dtype)`, `.to(other)`: a cast, or
+    self (the device is always the CPU)."""
+    dtype = devices.to_arguments(args, dtype, device)
+    return self if dtype is None else to_dtype(self, dtype)
+
+
+def _type(self, dtype):
     return to_dtype(self, dtypes.as_dtype(dtype))
 
 
@@ -132,7 +139,7 @@ TENSOR_METHODS = {
     "mT": property(lambda self: shape.transpose(self, -2, -1)),
     # dtype
     "to": _to,
-    "type": _to,
+    "type": _type,
     "type_as": lambda self, other: to_dtype(self, other.dtype),
     "float": _cast(dtypes.float32),
     "double": _cast(dtypes.float64),
