@@ -49,7 +49,7 @@ def nablab_step(sizes, X, Y, loss_fn):
                 h = h.relu()
         loss_fn(h, Y).backward()
         for p in params:
-            p.data -= LR * p.grad.data
+            p.array -= LR * p.grad.array
             p.grad = None
 
     return step

@@ -27,7 +27,7 @@ from .ops import cat, one_hot, sigmoid, tanh
 
 def _one_hot(X, vocab_size, dtype):
     """Token ids (B, T) -> time-major one-hot floats (T, B, V)."""
-    ids = X.data if isinstance(X, Tensor) else np.asarray(X)
+    ids = X.array if isinstance(X, Tensor) else np.asarray(X)
     return one_hot(from_numpy(np.ascontiguousarray(ids.T)), vocab_size).to(dtype)
 
 
@@ -59,7 +59,7 @@ class RNNModel(nn.Module):
 
     def forward(self, inputs, state):
         if self.embedding is not None:
-            ids = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+            ids = inputs.array if isinstance(inputs, Tensor) else np.asarray(inputs)
             X = self.embedding(from_numpy(np.ascontiguousarray(ids.T)))
         else:
             X = _one_hot(inputs, self.vocab_size, self.linear.weight.dtype)
@@ -254,6 +254,6 @@ def predict(prefix, num_chars, model, vocab):
             outputs.append(vocab[token])
         for _ in range(num_chars):
             y, state = model(np.array([[outputs[-1]]]), state)
-            outputs.append(int(y.data.argmax(axis=1)[0]))
+            outputs.append(int(y.array.argmax(axis=1)[0]))
     model.train(was_training)
     return "".join(vocab.to_tokens(outputs))

@@ -17,7 +17,7 @@ def value_and_slope(fn, xs):
     x = nablab.tensor(xs, dtype=nablab.float64, requires_grad=True)
     y = fn(x)
     y.sum().backward()
-    return y.data, x.grad.data
+    return y.array, x.grad.array
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
@@ -32,8 +32,8 @@ def test_every_part_of_the_library_offers_the_entry(entry):
     layer = getattr(nn, entry.module)
     assert layer.activation is entry and layer.__doc__ == entry.formula
     x = nablab.tensor(POINTS)
-    np.testing.assert_array_equal(layer()(x).data, entry.op(x).data)
-    np.testing.assert_array_equal(getattr(F, entry.name)(x).data, entry.op(x).data)
+    np.testing.assert_array_equal(layer()(x).array, entry.op(x).array)
+    np.testing.assert_array_equal(getattr(F, entry.name)(x).array, entry.op(x).array)
     assert getattr(nablab, entry.name) is entry.op
     assert entry.title(negative_slope=0.1) in viz.activations.DEFAULT_ACTIVATIONS
     assert entry.name in recipes.ACTIVATION_NAMES
@@ -65,7 +65,7 @@ def test_layer_parameters_and_repr_follow_pytorch(torch):
         assert repr(ours) == repr(theirs)
         x = np.linspace(-3, 3, 13)
         np.testing.assert_allclose(
-            ours(nablab.tensor(x)).data, theirs(torch.tensor(x)).numpy(), rtol=1e-6
+            ours(nablab.tensor(x)).array, theirs(torch.tensor(x)).numpy(), rtol=1e-6
         )
 
 

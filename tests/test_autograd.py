@@ -21,18 +21,18 @@ def leaf(values, dtype=nablab.float64):
 def test_gradients_accumulate_across_backward_calls():
     x = leaf([1.0, -2.0, 3.0])
     (x * x).sum().backward()
-    first = x.grad.data.copy()
+    first = x.grad.array.copy()
     (x * x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, 2 * first)
+    np.testing.assert_array_equal(x.grad.array, 2 * first)
     x.grad = None
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.array, [3.0, 3.0, 3.0])
 
 
 def test_tensor_used_twice_gets_the_sum():
     x = leaf([0.5, -1.5])
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 2 * x.data)
+    np.testing.assert_allclose(x.grad.array, 2 * x.array)
 
 
 def test_shared_subexpression_sums_every_path():
@@ -40,8 +40,8 @@ def test_shared_subexpression_sums_every_path():
     x = leaf([0.3, -0.7, 1.1])
     y = x.exp()
     (y * y + y.sin()).sum().backward()
-    e = np.exp(x.data)
-    np.testing.assert_allclose(x.grad.data, (2 * e + np.cos(e)) * e, rtol=1e-12)
+    e = np.exp(x.array)
+    np.testing.assert_allclose(x.grad.array, (2 * e + np.cos(e)) * e, rtol=1e-12)
 
 
 def test_diamond_graph():
@@ -49,7 +49,7 @@ def test_diamond_graph():
     x = leaf([1.0, 2.0])
     a = x * 2
     ((a + 1) * (a * 3)).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 24 * x.data + 6)
+    np.testing.assert_allclose(x.grad.array, 24 * x.array + 6)
 
 
 @pytest.mark.parametrize("make", [np.asarray, nablab.tensor, lambda g: g.tolist()])
@@ -57,7 +57,7 @@ def test_backward_of_non_scalar_takes_grad(make):
     x = leaf(np.arange(6.0).reshape(2, 3))
     g = np.linspace(-1, 1, 6).reshape(2, 3)
     (x * 3).backward(make(g))
-    np.testing.assert_allclose(x.grad.data, 3 * g)
+    np.testing.assert_allclose(x.grad.array, 3 * g)
 
 
 def test_backward_leaves_the_given_grad_alone():
@@ -66,7 +66,7 @@ def test_backward_leaves_the_given_grad_alone():
     (x + 0).backward(g)
     assert np.array_equal(g, [1.0, 1.0])
     g[:] = 7
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])  # x.grad is not a view of g
+    np.testing.assert_array_equal(x.grad.array, [1.0, 1.0])  # x.grad is not a view of g
 
 
 def test_leaf_gradients_are_independent_arrays():
@@ -74,9 +74,9 @@ def test_leaf_gradients_are_independent_arrays():
     x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     for _ in range(2):
         (x + y + x.clone()).sum().backward()
-    x.grad.data[0] = 100.0
-    np.testing.assert_array_equal(y.grad.data, [2.0, 2.0])
-    np.testing.assert_array_equal(x.grad.data, [100.0, 4.0])
+    x.grad.array[0] = 100.0
+    np.testing.assert_array_equal(y.grad.array, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.array, [100.0, 4.0])
 
 
 def test_only_leaves_get_grad():
@@ -100,7 +100,7 @@ def test_retain_graph_allows_a_second_backward():
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, 4 * x.data)
+    np.testing.assert_array_equal(x.grad.array, 4 * x.array)
 
 
 def test_a_chain_of_200k_ops_backpropagates():
@@ -164,13 +164,13 @@ def test_grad_mode_restored_after_an_exception():
 def test_detach_shares_data_and_cuts_the_graph():
     x = leaf([1.0, 2.0])
     d = x.detach()
-    assert not d.requires_grad and np.shares_memory(d.data, x.data)
+    assert not d.requires_grad and np.shares_memory(d.array, x.array)
     (x * 2 + d * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.array, [2.0, 2.0])
 
     y = x * x
     (y.detach() * x).sum().backward()  # y is a constant now: δ_X = Y
-    np.testing.assert_array_equal(x.grad.data, [2.0 + 1.0, 2.0 + 4.0])
+    np.testing.assert_array_equal(x.grad.array, [2.0 + 1.0, 2.0 + 4.0])
 
 
 def test_requires_grad_():
@@ -208,7 +208,7 @@ def test_anomaly_detection_is_off_by_default_and_a_decorator():
     x = leaf([0.0, 4.0])
     with np.errstate(all="ignore"):
         (x.sqrt()).sum().backward()  # no check: an inf gradient, no error
-        assert np.isinf(x.grad.data[0])
+        assert np.isinf(x.grad.array[0])
 
         @nablab.detect_anomaly()
         def checked(t):
@@ -263,16 +263,16 @@ def test_function_forward_and_backward():
     x = leaf([1.0, -2.0, 0.5])
     y = Cube.apply(x)
     assert y.requires_grad and y.grad_fn is not None
-    np.testing.assert_allclose(y.data, x.data**3)
+    np.testing.assert_allclose(y.array, x.array**3)
     (y + x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 3 * x.data**2 + 1)
+    np.testing.assert_allclose(x.grad.array, 3 * x.array**2 + 1)
 
 
 def test_function_passes_non_tensor_arguments():
     x = leaf([1.0, 2.0])
     y = Scale.apply(x, 2.5)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [2.5, 2.5])
+    np.testing.assert_allclose(x.grad.array, [2.5, 2.5])
 
 
 def test_function_gradcheck():
@@ -347,7 +347,7 @@ def test_gradients_have_the_leaf_dtype():
     assert y.dtype == nablab.float64
     y.backward()
     assert x.grad.dtype == nablab.float32 and w.grad.dtype == nablab.float64
-    np.testing.assert_allclose(x.grad.data, [3.0, 4.0])
+    np.testing.assert_allclose(x.grad.array, [3.0, 4.0])
 
 
 @pytest.mark.parametrize(
@@ -359,7 +359,7 @@ def test_float_ops_of_integer_tensors_give_the_default_float(name, args, torch):
     ours = getattr(nablab.tensor([1, 2, 3]), name)(*args)
     theirs = getattr(torch.tensor([1, 2, 3]), name)(*args)
     assert str(theirs.dtype) == f"torch.{ours.dtype}"
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6)
 
 
 # ----- seeding ------------------------------------------------------------------------
@@ -367,11 +367,11 @@ def test_float_ops_of_integer_tensors_give_the_default_float(name, args, torch):
 
 def _draws():
     return [
-        nablab.randn(3, 4).data,
-        nablab.rand(5).data,
-        nablab.randint(0, 10, (6,)).data,
-        dropout(nablab.ones(50), 0.5).data,
-        nablab.randn_like(nablab.zeros(2, dtype=nablab.float64)).data,
+        nablab.randn(3, 4).array,
+        nablab.rand(5).array,
+        nablab.randint(0, 10, (6,)).array,
+        dropout(nablab.ones(50), 0.5).array,
+        nablab.randn_like(nablab.zeros(2, dtype=nablab.float64)).array,
     ]
 
 

@@ -63,7 +63,7 @@ def test_factory_matches_torch(name, torch):
     ours, theirs = DETERMINISTIC[name](nablab), DETERMINISTIC[name](torch)
     _same_kind(ours, theirs)
     if name != "empty":
-        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", RANDOM)
@@ -73,11 +73,11 @@ def test_random_factory_matches_torch_shape_and_dtype(name, torch):
 
 def test_random_draws_lie_in_their_ranges():
     nablab.manual_seed(0)
-    u = nablab.rand(10_000).data
+    u = nablab.rand(10_000).array
     assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.02
-    n = nablab.randn(10_000).data
+    n = nablab.randn(10_000).array
     assert abs(n.mean()) < 0.05 and abs(n.std() - 1) < 0.05
-    k = nablab.randint(3, 10, (10_000,)).data
+    k = nablab.randint(3, 10, (10_000,)).array
     assert set(np.unique(k)) == set(range(3, 10))
 
 
@@ -102,7 +102,7 @@ def test_factories_make_leaves_that_require_grad(make):
     t = make()
     assert t.requires_grad and t.is_leaf and t.grad is None
     (t * 2).sum().backward()
-    np.testing.assert_array_equal(t.grad.data, np.full(t.shape, 2.0))
+    np.testing.assert_array_equal(t.grad.array, np.full(t.shape, 2.0))
 
 
 def test_float_factories_follow_the_default_dtype(torch):
@@ -122,7 +122,7 @@ def test_tensor_copies_its_data():
     source = np.array([1.0, 2.0])
     t = nablab.tensor(source)
     source[0] = 9.0
-    assert t.data[0] == 1.0
+    assert t.array[0] == 1.0
     u = nablab.tensor(t)
-    u.data[1] = 7.0
-    assert t.data[1] == 2.0
+    u.array[1] = 7.0
+    assert t.array[1] == 2.0

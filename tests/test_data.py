@@ -31,7 +31,7 @@ def _dataset():
 
 
 def _rows(loader):
-    return [int(i) for _, y in loader for i in y.data]
+    return [int(i) for _, y in loader for i in y.array]
 
 
 # ----- Dataset, TensorDataset -------------------------------------------------------------
@@ -41,13 +41,13 @@ def test_tensor_dataset_rows():
     data = _dataset()
     assert len(data) == N
     x, y = data[3]
-    np.testing.assert_array_equal(x.data, FEATURES[3])
+    np.testing.assert_array_equal(x.array, FEATURES[3])
     assert y.shape == () and y.item() == 3 and isinstance(y, nablab.Tensor)
 
 
 def test_tensor_dataset_accepts_arrays():
     x, y = TensorDataset(FEATURES, LABELS)[9]
-    np.testing.assert_array_equal(x.data, FEATURES[9])
+    np.testing.assert_array_equal(x.array, FEATURES[9])
 
 
 def test_tensor_dataset_size_mismatch_names_the_sizes():
@@ -74,8 +74,8 @@ class Squares(Dataset):
 
 def test_loader_on_a_custom_dataset_collates_samples():
     x, i, meta = next(iter(DataLoader(Squares(), batch_size=3)))
-    np.testing.assert_array_equal(x.data, [[0, 0], [1, 1], [2, 4]])
-    np.testing.assert_array_equal(i.data, [0, 1, 2])
+    np.testing.assert_array_equal(x.array, [[0, 0], [1, 1], [2, 4]])
+    np.testing.assert_array_equal(i.array, [0, 1, 2])
     assert i.dtype == np.int64 and meta == {"name": ["s0", "s1", "s2"]}
 
 
@@ -104,7 +104,7 @@ def test_batches_in_order_with_a_short_last_batch():
     assert len(loader) == len(batches) == 3
     assert [b[0].shape for b in batches] == [(4, 2), (4, 2), (2, 2)]
     assert _rows(loader) == list(range(N))
-    np.testing.assert_array_equal(batches[2][0].data, FEATURES[8:])
+    np.testing.assert_array_equal(batches[2][0].array, FEATURES[8:])
 
 
 def test_drop_last():
@@ -116,8 +116,8 @@ def test_drop_last():
 def test_batches_are_fresh_tensors():
     data = _dataset()
     x, _ = next(iter(DataLoader(data, batch_size=4)))
-    x.data[...] = -1
-    np.testing.assert_array_equal(data.tensors[0].data, FEATURES)
+    x.array[...] = -1
+    np.testing.assert_array_equal(data.tensors[0].array, FEATURES)
 
 
 def test_tensor_dataset_batches_are_gathered_in_one_indexing_per_batch():
@@ -168,8 +168,8 @@ def test_manual_seed_after_building_the_loader_counts():
 
 def test_xor():
     X, y = xor()
-    np.testing.assert_array_equal(X.data, [[0, 0], [0, 1], [1, 0], [1, 1]])
-    np.testing.assert_array_equal(y.data, [[0], [1], [1], [0]])
+    np.testing.assert_array_equal(X.array, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(y.array, [[0], [1], [1], [0]])
     assert X.dtype == y.dtype == np.float32
 
 
@@ -178,12 +178,12 @@ def test_moons_equal_sklearn():
 
     X, y = moons(1000, noise=0.5, seed=3, dtype=nablab.float64)
     ref_X, ref_y = make_moons(n_samples=1000, shuffle=True, noise=0.5, random_state=3)
-    np.testing.assert_array_equal(X.data, ref_X)
-    np.testing.assert_array_equal(y.data, ref_y[:, None])
+    np.testing.assert_array_equal(X.array, ref_X)
+    np.testing.assert_array_equal(y.array, ref_y[:, None])
     X32, y32 = moons(1000, noise=0.5, seed=3)
     assert X32.dtype == y32.dtype == np.float32 and y32.shape == (1000, 1)
-    np.testing.assert_array_equal(X32.data, ref_X.astype(np.float32))
-    assert not np.array_equal(moons(1000, seed=4)[0].data, X32.data)
+    np.testing.assert_array_equal(X32.array, ref_X.astype(np.float32))
+    assert not np.array_equal(moons(1000, seed=4)[0].array, X32.array)
 
 
 def test_circles_equal_sklearn():
@@ -191,32 +191,32 @@ def test_circles_equal_sklearn():
 
     X, y = circles(300, noise=0.1, factor=0.5, seed=2, dtype=nablab.float64)
     ref_X, ref_y = make_circles(n_samples=300, noise=0.1, factor=0.5, random_state=2)
-    np.testing.assert_array_equal(X.data, ref_X)
-    np.testing.assert_array_equal(y.data, ref_y[:, None])
+    np.testing.assert_array_equal(X.array, ref_X)
+    np.testing.assert_array_equal(y.array, ref_y[:, None])
 
 
 def test_spirals():
     X, y = spirals(n_per_class=50, classes=4, noise=0.0, seed=0)
     assert X.shape == (200, 2) and X.dtype == np.float32 and y.dtype == np.int64
-    np.testing.assert_array_equal(y.data, np.repeat(np.arange(4), 50))
-    radius = np.hypot(X.data[:, 0], X.data[:, 1])
+    np.testing.assert_array_equal(y.array, np.repeat(np.arange(4), 50))
+    radius = np.hypot(X.array[:, 0], X.array[:, 1])
     np.testing.assert_allclose(radius, np.tile(np.linspace(0, 1, 50), 4), atol=1e-6)
     t = 4 * 2 + 4 * 10 / 49  # class 2, 11th point, no noise: angle 8 + 4·10/49
-    np.testing.assert_allclose(X.data[110], [10 / 49 * math.sin(t), 10 / 49 * math.cos(t)], 1e-5)
-    noisy = spirals(seed=1)[0].data
-    np.testing.assert_array_equal(noisy, spirals(seed=1)[0].data)
-    assert not np.array_equal(noisy, spirals(seed=2)[0].data)
+    np.testing.assert_allclose(X.array[110], [10 / 49 * math.sin(t), 10 / 49 * math.cos(t)], 1e-5)
+    noisy = spirals(seed=1)[0].array
+    np.testing.assert_array_equal(noisy, spirals(seed=1)[0].array)
+    assert not np.array_equal(noisy, spirals(seed=2)[0].array)
 
 
 def test_polynomial_classic():
     data = polynomial(seed=0, dtype=nablab.float64)
     assert data.X_train.shape == (100, 3) and data.y_test.shape == (100, 1)
-    x = data.X_train.data[:, 0]
-    np.testing.assert_allclose(data.X_train.data, np.stack([x, x**2, x**3], 1))
-    np.testing.assert_array_equal(data.true_w.data, [1.2, -3.4, 5.6])
+    x = data.X_train.array[:, 0]
+    np.testing.assert_allclose(data.X_train.array, np.stack([x, x**2, x**3], 1))
+    np.testing.assert_array_equal(data.true_w.array, [1.2, -3.4, 5.6])
     assert data.true_b == 5.0
-    X = np.concatenate([data.X_train.data, data.X_test.data])
-    y = np.concatenate([data.y_train.data, data.y_test.data])[:, 0]
+    X = np.concatenate([data.X_train.array, data.X_test.array])
+    y = np.concatenate([data.y_train.array, data.y_test.array])[:, 0]
     residual = y - (5 + 1.2 * X[:, 0] - 3.4 * X[:, 1] + 5.6 * X[:, 2])
     assert 0.007 < residual.std() < 0.013  # ε ~ N(0, 0.01²)
     assert polynomial(seed=0).X_train.dtype == np.float32
@@ -225,10 +225,10 @@ def test_polynomial_classic():
 def test_polynomial_current_edition():
     data = polynomial(n_train=50, n_test=60, edition="current", seed=1, dtype=nablab.float64)
     assert data.X_train.shape == (50, 20) and data.X_test.shape == (60, 20)
-    x = data.X_train.data[:, 1]
-    np.testing.assert_array_equal(data.X_train.data[:, 0], np.ones(50))
-    np.testing.assert_allclose(data.X_train.data[:, 3], x**3 / 6)
-    residual = data.y_train.data - data.X_train.data @ data.true_w.data[:, None]
+    x = data.X_train.array[:, 1]
+    np.testing.assert_array_equal(data.X_train.array[:, 0], np.ones(50))
+    np.testing.assert_allclose(data.X_train.array[:, 3], x**3 / 6)
+    residual = data.y_train.array - data.X_train.array @ data.true_w.array[:, None]
     assert 0.05 < residual.std() < 0.15  # ε ~ N(0, 0.1²)
     with pytest.raises(ValueError, match="edition must be 'classic' or 'current'"):
         polynomial(edition="third")
@@ -238,8 +238,8 @@ def test_linear_high_dim():
     data = linear_high_dim(seed=0, dtype=nablab.float64)
     assert data.X_train.shape == (20, 200) and data.X_test.shape == (100, 200)
     assert data.y_train.shape == (20, 1) and data.true_w.shape == (200, 1)
-    np.testing.assert_array_equal(data.true_w.data, np.full((200, 1), 0.01))
-    residual = data.y_test.data - (data.X_test.data @ data.true_w.data + 0.05)
+    np.testing.assert_array_equal(data.true_w.array, np.full((200, 1), 0.01))
+    residual = data.y_test.array - (data.X_test.array @ data.true_w.array + 0.05)
     assert 0.007 < residual.std() < 0.013
 
 
@@ -247,8 +247,8 @@ def test_split_in_order():
     X, y = moons(1000, seed=0)
     parts = split(X, y, (640, 160, 200))
     assert [len(a) for a, _ in parts] == [640, 160, 200]
-    np.testing.assert_array_equal(np.concatenate([a.data for a, _ in parts]), X.data)
-    np.testing.assert_array_equal(parts[2][1].data, y.data[800:])
+    np.testing.assert_array_equal(np.concatenate([a.array for a, _ in parts]), X.array)
+    np.testing.assert_array_equal(parts[2][1].array, y.array[800:])
     with pytest.raises(ValueError, match=r"sizes \(600, 100\) must be non-negative and add up"):
         split(X, y, (600, 100))
     with pytest.raises(ValueError, match="X has 1000 samples but y has 999"):

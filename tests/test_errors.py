@@ -162,7 +162,7 @@ def test_in_place_write_to_a_tensor_that_requires_grad():
         x[0] = 1.0
     with nablab.no_grad():
         x[0] = 1.0
-    assert x.data[0] == 1.0
+    assert x.array[0] == 1.0
 
 
 def test_numpy_of_a_tensor_that_requires_grad():

@@ -27,7 +27,7 @@ def _same(a, b):
             _same(x, y)
     elif isinstance(a, nablab.Tensor):
         assert a.requires_grad == b.requires_grad
-        _same(a.data, b.data)
+        _same(a.array, b.array)
     elif isinstance(a, (np.ndarray, np.generic)):
         assert a.dtype == b.dtype and a.shape == b.shape
         assert a.tobytes() == b.tobytes()
@@ -79,7 +79,7 @@ def test_model_and_optimizer_state_dicts_round_trip(tmp_path):
     other = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     other.load_state_dict(restored["model"])
     for p, q in zip(model.parameters(), other.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 def test_the_file_is_a_plain_npz_with_a_json_manifest(tmp_path):

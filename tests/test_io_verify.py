@@ -95,7 +95,7 @@ def test_a_flip_that_numpy_alone_misses_is_caught(tmp_path, edit):
     assert sum((a ^ b).bit_count() for a, b in zip(*edit)) <= 2
     (tmp_path / "bad.npz").write_bytes(good.replace(*edit, 1))
     with np.load(tmp_path / "bad.npz") as unchecked:
-        assert unchecked["arr_0"].tobytes() != _state()["w"].data.tobytes()  # and no error
+        assert unchecked["arr_0"].tobytes() != _state()["w"].array.tobytes()  # and no error
     with pytest.raises(CheckpointError, match=r"arr_0.npy declares shape \(32, [46]4\)"):
         load(tmp_path / "bad.npz")
 

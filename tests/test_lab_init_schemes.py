@@ -21,14 +21,14 @@ def test_inits_draw_the_variances_of_their_formulas():
     for name, init in inits().items():
         layer = nn.Linear(n_in, n_out, generator=generator)
         init(layer.weight, generator)
-        assert np.isclose(np.var(layer.weight.data), expected[name], rtol=0.03), name
+        assert np.isclose(np.var(layer.weight.array), expected[name], rtol=0.03), name
 
 
 def test_tanh_mlp_has_tanh_between_layers_and_zero_biases():
     model = tanh_mlp([2, 5, 3, 1], inits()["xavier_normal"], np.random.default_rng(0))
     kinds = [type(layer).__name__ for layer in model]
     assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
-    assert all(np.all(m.bias.data == 0) for m in model if isinstance(m, nn.Linear))
+    assert all(np.all(m.bias.array == 0) for m in model if isinstance(m, nn.Linear))
 
 
 def test_variances_use_the_same_input_for_every_init():

@@ -122,14 +122,14 @@ def test_the_moons_mlp_is_the_regularization_labs_baseline_draw_for_draw(tmp_pat
         def mlp_3l(seeds, **options):
             model = make(seeds, **options)
             if not options.get("dropout"):
-                seen.setdefault(name, [p.data.copy() for p in model.parameters()])
+                seen.setdefault(name, [p.array.copy() for p in model.parameters()])
             return model
 
         draw = module.moons_per_seed
 
         def moons_per_seed(seeds):
             batch = draw(seeds)
-            seen[f"{name} data"] = batch.X_train.data.copy()
+            seen[f"{name} data"] = batch.X_train.array.copy()
             return batch
 
         monkeypatch.setattr(module, "mlp_3l", mlp_3l)

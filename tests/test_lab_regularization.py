@@ -19,7 +19,7 @@ def test_seed_batched_training_equals_separate_runs():
         batch = recipes.moons_per_seed(seeds)
         recipes.train_mlp_3l(model, batch, 50, ctx, l2=0.7, weight_decay=0.001)
     for (name, a), (_, b) in zip(together.named_parameters(), alone.named_parameters()):
-        np.testing.assert_allclose(a.data[1], b.data[0], rtol=1e-4, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(a.array[1], b.array[0], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 def test_quick_runs_every_regularizer(quick_run):

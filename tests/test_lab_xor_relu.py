@@ -28,8 +28,8 @@ def test_batched_runs_are_separate_runs():
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        np.testing.assert_allclose(params[0].data[k], model[0].weight.data, atol=1e-5)
-        np.testing.assert_allclose(params[3].data[k, 0], model[2].bias.data, atol=1e-5)
+        np.testing.assert_allclose(params[0].array[k], model[0].weight.array, atol=1e-5)
+        np.testing.assert_allclose(params[3].array[k, 0], model[2].bias.array, atol=1e-5)
 
 
 def test_twenty_hidden_units_solve_xor_on_every_seed(tmp_path):

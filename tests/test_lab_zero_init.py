@@ -13,7 +13,7 @@ from nablab.labs.recipes import init_linears, mlp_l2
 def test_row_spread_is_zero_exactly_for_identical_units():
     model = init_linears(mlp_l2(5), ("constant", 0.3), 0.3)
     assert zero_init.row_spread(model) == 0.0
-    model.fc1.weight.data[2, 1] += 1e-3
+    model.fc1.weight.array[2, 1] += 1e-3
     assert zero_init.row_spread(model) == pytest.approx(1e-3, rel=1e-4)  # float32
 
 

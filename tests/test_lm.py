@@ -62,12 +62,12 @@ def test_rnn_model_matches_torch(kind, bidirectional):
     out, state = model(X, model.begin_state(B))
     expected, expected_state = forward(X)
     assert out.shape == (T * B, V)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), atol=1e-12)
     states = state if kind == "LSTM" else (state,)
     expected_states = expected_state if kind == "LSTM" else (expected_state,)
     for s, e in zip(states, expected_states):
         assert s.shape == (2 * (1 + bidirectional), B, H)
-        np.testing.assert_allclose(s.data, e.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(s.array, e.detach().numpy(), atol=1e-12)
 
 
 def test_rnn_model_with_embedding_and_size_check():
@@ -107,10 +107,10 @@ def test_from_scratch_models_equal_the_fused_layers(kind):
     X = tokens()
     out, state = model(X, model.begin_state(B))
     expected, expected_state = forward(X)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), atol=1e-12)
     expected_state = expected_state if kind == "lstm" else (expected_state,)
     for s, e in zip(state, expected_state):
-        np.testing.assert_allclose(s.data, e.detach().numpy()[0], atol=1e-12)
+        np.testing.assert_allclose(s.array, e.detach().numpy()[0], atol=1e-12)
 
 
 def test_scratch_model_parameters_are_the_seeds():
@@ -136,8 +136,8 @@ def test_clip_grad_norm_on_rnn_grads_matches_torch():
     assert total_o.item() > 0.5
     assert total_o.item() == pytest.approx(total_t.item(), rel=1e-12)
     for (k, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-10, atol=1e-14, err_msg=k)
-    clipped = math.sqrt(sum((p.grad.data**2).sum() for p in ours.parameters()))
+        np.testing.assert_allclose(p.grad.array, q.grad.numpy(), rtol=1e-10, atol=1e-14, err_msg=k)
+    clipped = math.sqrt(sum((p.grad.array**2).sum() for p in ours.parameters()))
     assert clipped == pytest.approx(0.5, rel=1e-5)
 
 
@@ -164,7 +164,7 @@ def test_train_epoch_carries_detached_state_or_resets_it(random_iter):
     assert len(model.seen) == len(loader) > 2
     for state in model.seen[1:]:
         assert not state.requires_grad and state.is_leaf and state.grad_fn is None
-        assert (np.abs(state.data).sum() == 0) == random_iter
+        assert (np.abs(state.array).sum() == 0) == random_iter
 
 
 def test_train_epoch_perplexity_is_exp_mean_cross_entropy():
@@ -209,7 +209,7 @@ def test_short_training_run_lowers_perplexity(make, lr, monkeypatch):
 def test_predict_returns_prefix_and_characters_from_the_vocab():
     nablab.manual_seed(0)
     model = lm.RNNModel(nn.LSTM(len(VOCAB), H), len(VOCAB))
-    model.linear.bias.data[VOCAB.unk] = -100  # "<unk>" is 5 characters: never pick it here
+    model.linear.bias.array[VOCAB.unk] = -100  # "<unk>" is 5 characters: never pick it here
     model.train()
     text = lm.predict("abc", 10, model, VOCAB)
     assert text.startswith("abc") and len(text) == 13
@@ -222,6 +222,6 @@ def test_predict_returns_prefix_and_characters_from_the_vocab():
 
 def test_predict_with_a_scratch_model():
     model = lm.RNNModelScratch("gru", len(VOCAB), H)
-    model.b_q.data[VOCAB.unk] = -100
+    model.b_q.array[VOCAB.unk] = -100
     text = lm.predict("ab", 7, model, VOCAB)
     assert len(text) == 9 and set(text) <= set(VOCAB.idx_to_token)

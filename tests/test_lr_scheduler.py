@@ -115,4 +115,4 @@ def test_lrs_reach_the_update():
         p.grad = nablab.tensor(-np.ones(1))
         opt.step()
         scheduler.step()
-    assert p.data[0] == 1.0 + 0.5 + 0.25
+    assert p.array[0] == 1.0 + 0.5 + 0.25

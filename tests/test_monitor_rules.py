@@ -370,7 +370,7 @@ def test_the_engine_calls_listeners_only_when_backward_adds_into_an_existing_gra
         (w * w).sum().backward()  # .grad was None: nothing to add into
         assert seen == []
         (w * w).sum().backward()  # zero_grad forgotten: added into the previous gradient
-        assert seen == [w] and w.grad.data.tolist() == [4.0, 8.0]
+        assert seen == [w] and w.grad.array.tolist() == [4.0, 8.0]
     finally:
         tensor_module.accumulate_listeners.remove(seen.append)
 

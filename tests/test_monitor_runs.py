@@ -41,7 +41,7 @@ class NullMonitor:
         pass
 
     def check_finite(self, loss):
-        return bool(np.all(np.isfinite(loss.data)))
+        return bool(np.all(np.isfinite(loss.array)))
 
     def step(self):
         pass
@@ -67,15 +67,15 @@ def run(*expected, allowed=()):
 # ----- data, models and the loop ---------------------------------------------------------
 def moon_data(n=400, n_train=300, noise=0.2, seed=1, scale=1.0):
     X, y = moons(n, noise=noise, seed=seed)
-    X = (X.data - X.data[:n_train].mean(0)) / X.data[:n_train].std(0) * scale
-    X, y = nablab.tensor(X.astype(np.float32)), nablab.tensor(y.data)
+    X = (X.array - X.array[:n_train].mean(0)) / X.array[:n_train].std(0) * scale
+    X, y = nablab.tensor(X.astype(np.float32)), nablab.tensor(y.array)
     return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
 
 def spiral_data(seed=0):
     X, y = spirals(100, classes=3, noise=0.2, seed=seed)
-    order = np.random.default_rng(seed).permutation(len(y.data))
-    X, y = nablab.tensor(X.data[order]), nablab.tensor(y.data[order])
+    order = np.random.default_rng(seed).permutation(len(y.array))
+    X, y = nablab.tensor(X.array[order]), nablab.tensor(y.array[order])
     return X[:240], y[:240], X[240:], y[240:]
 
 
@@ -136,14 +136,14 @@ def metric(model, loss_fn, data, accuracy):
         return loss_fn(model(X), y).item(), loss_fn(model(X_test), y_test).item()
 
     def acc(a, b):
-        return float(((model(a).data > 0) == (b.data > 0.5)).mean())
+        return float(((model(a).array > 0) == (b.array > 0.5)).mean())
 
     return acc(X, y), acc(X_test, y_test)
 
 
 def circle_data(seed=2):
     X, y = circles(400, noise=0.1, seed=seed)
-    X, y = nablab.tensor(X.data), nablab.tensor(y.data)
+    X, y = nablab.tensor(X.array), nablab.tensor(y.array)
     return X[:300], y[:300], X[300:], y[300:]
 
 
@@ -228,7 +228,7 @@ def vanishing_everywhere_loss_scaled_down(make):
 def exploding_relu_rnn_recurrent_weight(make):
     model = SeqModel(nn.RNN, nonlinearity="relu")
     with nablab.no_grad():
-        model.rnn.weight_hh_l0.data[...] = 1.6 * np.eye(16, dtype=np.float32)
+        model.rnn.weight_hh_l0.array[...] = 1.6 * np.eye(16, dtype=np.float32)
     return fit_sequences(model, make(model), 150, lr=0.01, opt="sgd", length=30)
 
 
@@ -236,7 +236,7 @@ def exploding_relu_rnn_recurrent_weight(make):
 def exploding_lr_too_large_regression(make):
     gen = np.random.default_rng(0)
     X = nablab.tensor(gen.normal(0, 3, (200, 4)).astype(np.float32))
-    y = nablab.tensor((X.data @ np.array([[1.0], [-2.0], [0.5], [3.0]])).astype(np.float32))
+    y = nablab.tensor((X.array @ np.array([[1.0], [-2.0], [0.5], [3.0]])).astype(np.float32))
     model = mlp([4, 16, 1], seed=1)
     opt = optim.SGD(model.parameters(), lr=0.05)
     return fit(model, (X, y, X, y), nn.MSELoss(), opt, make(model), 150)
@@ -246,9 +246,9 @@ def exploding_lr_too_large_regression(make):
 def diverging_linear_regression_lr_just_too_large(make):
     gen = np.random.default_rng(1)
     X = nablab.tensor(gen.normal(0, 1, (256, 3)).astype(np.float32))
-    y = nablab.tensor((X.data @ np.array([[2.0], [-1.0], [0.5]]) + 1).astype(np.float32))
+    y = nablab.tensor((X.array @ np.array([[2.0], [-1.0], [0.5]]) + 1).astype(np.float32))
     model = nn.Linear(3, 1)
-    lam = 2 * np.linalg.eigvalsh(X.data.T @ X.data / len(X.data)).max()
+    lam = 2 * np.linalg.eigvalsh(X.array.T @ X.array / len(X.array)).max()
     opt = optim.SGD(model.parameters(), lr=float(2.1 / lam))
     return fit(model, (X, y, X, y), nn.MSELoss(), opt, make(model), 60)
 
@@ -257,7 +257,7 @@ def diverging_linear_regression_lr_just_too_large(make):
 def oscillating_l1_regression_lr_too_large(make):
     gen = np.random.default_rng(1)
     X = nablab.tensor(gen.normal(0, 1, (256, 3)).astype(np.float32))
-    y = nablab.tensor((X.data @ np.array([[2.0], [-1.0], [0.5]]) + 1).astype(np.float32))
+    y = nablab.tensor((X.array @ np.array([[2.0], [-1.0], [0.5]]) + 1).astype(np.float32))
     model = nn.Linear(3, 1)
     opt = optim.SGD(model.parameters(), lr=2.0)
     return fit(model, (X, y, X, y), nn.L1Loss(), opt, make(model), 200)
@@ -451,7 +451,7 @@ def healthy_softmax_classifier(make):
 def healthy_regression_raw_targets(make):
     gen = np.random.default_rng(2)
     X = nablab.tensor(gen.normal(0, 1, (300, 3)).astype(np.float32))
-    target = 500 + 120 * X.data[:, :1] - 80 * np.tanh(X.data[:, 1:2]) + gen.normal(0, 5, (300, 1))
+    target = 500 + 120 * X.array[:, :1] - 80 * np.tanh(X.array[:, 1:2]) + gen.normal(0, 5, (300, 1))
     y = nablab.tensor(target.astype(np.float32))
     model = mlp([3, 32, 1], seed=4)
     opt = optim.Adam(model.parameters(), lr=0.5)
@@ -526,7 +526,7 @@ def healthy_zero_grad_in_place(make):
 def healthy_converged_linear_regression(make):
     gen = np.random.default_rng(3)
     X = nablab.tensor(gen.normal(0, 1, (200, 3)).astype(np.float32))
-    y = nablab.tensor((X.data @ np.array([[1.0], [2.0], [-1.0]]) + 0.5).astype(np.float32))
+    y = nablab.tensor((X.array @ np.array([[1.0], [2.0], [-1.0]]) + 0.5).astype(np.float32))
     model = nn.Linear(3, 1)
     opt = optim.SGD(model.parameters(), lr=0.3)
     return fit(model, (X, y, X, y), nn.MSELoss(), opt, make(model), 300)
@@ -578,7 +578,7 @@ def healthy_wide_relu_adam_long(make):
 def healthy_rmsprop_regression(make):
     gen = np.random.default_rng(5)
     X = nablab.tensor(gen.normal(0, 2, (300, 5)).astype(np.float32))
-    y = nablab.tensor((np.sin(X.data[:, :1]) * 3 + X.data[:, 1:2]).astype(np.float32))
+    y = nablab.tensor((np.sin(X.array[:, :1]) * 3 + X.array[:, 1:2]).astype(np.float32))
     m = mlp([5, 32, 32, 1], seed=14)
     return fit(m, (X, y, X, y), nn.MSELoss(), optim.RMSprop(m.parameters(), lr=1e-3), make(m), 300)
 
@@ -607,8 +607,8 @@ def forgot_zero_grad_momentum(make):
 @run("probability-into-logits-loss")
 def softmax_ce_two_class(make):
     X, y, Xt, yt = moon_data()
-    y2 = nablab.tensor(y.data[:, 0].astype(np.int64))
-    yt2 = nablab.tensor(yt.data[:, 0].astype(np.int64))
+    y2 = nablab.tensor(y.array[:, 0].astype(np.int64))
+    yt2 = nablab.tensor(yt.array[:, 0].astype(np.int64))
     m = mlp([2, 32, 2], seed=18, out=nn.Softmax(dim=1))
     return fit(
         m, (X, y2, Xt, yt2), nn.CrossEntropyLoss(), optim.SGD(m.parameters(), lr=0.5), make(m), 200

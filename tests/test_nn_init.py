@@ -50,7 +50,7 @@ def test_init_statistics_follow_the_formula(name, kwargs, kind, expected):
     nablab.manual_seed(0)
     p = _param()
     assert getattr(init, name)(p, **kwargs) is p
-    _check(p.data, kind, expected)
+    _check(p.array, kind, expected)
     assert p.is_leaf and p.requires_grad
 
 
@@ -75,9 +75,9 @@ def test_calculate_gain_matches_torch(torch, nonlinearity, param):
 
 def test_constant_zeros_ones():
     p = _param((3, 2))
-    assert (init.constant_(p, 2.5).data == 2.5).all()
-    assert not init.zeros_(p).data.any()
-    assert (init.ones_(p).data == 1).all()
+    assert (init.constant_(p, 2.5).array == 2.5).all()
+    assert not init.zeros_(p).array.any()
+    assert (init.ones_(p).array == 1).all()
 
 
 def test_seed_and_generator_make_draws_repeatable():
@@ -86,10 +86,10 @@ def test_seed_and_generator_make_draws_repeatable():
     init.kaiming_normal_(a)
     nablab.manual_seed(7)
     init.kaiming_normal_(b)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, b.array)
     init.xavier_uniform_(a, generator=np.random.default_rng(1))
     init.xavier_uniform_(b, generator=np.random.default_rng(1))
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, b.array)
 
 
 def test_init_keeps_dtype_and_records_no_graph():

@@ -80,11 +80,11 @@ def test_mlp_matches_torch(torch, activation, loss_name, reduction):
     out, loss = run(nablab, ours)
     t_out, t_loss = run(torch, theirs)
     close = dict(rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(out.data, t_out.detach().numpy(), **close)
-    np.testing.assert_allclose(loss.data, t_loss.detach().numpy(), **close)
+    np.testing.assert_allclose(out.array, t_out.detach().numpy(), **close)
+    np.testing.assert_allclose(loss.array, t_loss.detach().numpy(), **close)
     t_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, t_params[name].grad.numpy(), **close, err_msg=name)
+        np.testing.assert_allclose(p.grad.array, t_params[name].grad.numpy(), **close, err_msg=name)
 
 
 def test_mlp_with_dropout_in_eval_mode_matches_torch(torch):
@@ -98,7 +98,7 @@ def test_mlp_with_dropout_in_eval_mode_matches_torch(torch):
     t_loss.backward()
     np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-13)
     for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(p.grad.array, tp.grad.numpy(), rtol=1e-12, err_msg=name)
 
 
 # ----- Dropout -------------------------------------------------------------------------
@@ -114,27 +114,27 @@ def test_dropout_train_mode_scales_kept_units_and_reuses_the_mask_in_backward():
     p = 0.25
     x = nablab.tensor(np.arange(1.0, 2001.0).reshape(40, 50), requires_grad=True)
     y = nn.Dropout(p)(x)
-    kept = y.data != 0
-    np.testing.assert_allclose(y.data[kept], x.data[kept] / (1 - p))
+    kept = y.array != 0
+    np.testing.assert_allclose(y.array[kept], x.array[kept] / (1 - p))
     assert abs(kept.mean() - (1 - p)) < 0.04
     upstream = np.random.default_rng(0).standard_normal(x.shape)
     y.backward(upstream)
-    np.testing.assert_allclose(x.grad.data, upstream * kept / (1 - p))
+    np.testing.assert_allclose(x.grad.array, upstream * kept / (1 - p))
 
 
 def test_dropout_masks_repeat_with_the_seed_and_change_between_calls():
     drop, x = nn.Dropout(0.5), nablab.ones(8, 8)
     nablab.manual_seed(3)
-    first, second = drop(x).data, drop(x).data
+    first, second = drop(x).array, drop(x).array
     nablab.manual_seed(3)
-    np.testing.assert_array_equal(drop(x).data, first)
+    np.testing.assert_array_equal(drop(x).array, first)
     assert not np.array_equal(first, second)
 
 
 def test_dropout_edge_probabilities_and_errors():
     x = nablab.ones(3, 3)
     assert nn.Dropout(0.0)(x) is x
-    assert not nn.Dropout(1.0)(x).data.any()
+    assert not nn.Dropout(1.0)(x).array.any()
     for p in (-0.1, 1.5):
         with pytest.raises(ValueError, match=f"between 0 and 1, but got {p}"):
             nn.Dropout(p)
@@ -150,19 +150,19 @@ def test_embedding_lookup_and_gradient_match_torch(torch):
     ours = nn.Embedding(5, 3, padding_idx=2).double()
     ours.load_state_dict(theirs.state_dict())
     out, t_out = ours(nablab.tensor(idx)), theirs(torch.tensor(idx))
-    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    np.testing.assert_array_equal(out.array, t_out.detach().numpy())
     upstream = np.random.default_rng(0).standard_normal(out.shape)
     out.backward(upstream)
     t_out.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-14)
-    assert not ours.weight.grad.data[2].any() and ours.weight.grad.data[0].any()
+    np.testing.assert_allclose(ours.weight.grad.array, theirs.weight.grad.numpy(), rtol=1e-14)
+    assert not ours.weight.grad.array[2].any() and ours.weight.grad.array[0].any()
 
 
 def test_embedding_init_and_padding_row():
     nablab.manual_seed(0)
     emb = nn.Embedding(2000, 50, padding_idx=-1)
-    assert emb.padding_idx == 1999 and not emb.weight.data[1999].any()
-    w = emb.weight.data[:-1]
+    assert emb.padding_idx == 1999 and not emb.weight.array[1999].any()
+    w = emb.weight.array[:-1]
     assert abs(w.mean()) < 0.01 and abs(w.std() - 1) < 0.01
 
 
@@ -186,9 +186,9 @@ def test_linear_default_init_and_shapes():
     layer = nn.Linear(400, 300)
     bound = 1 / np.sqrt(400)
     assert layer.weight.shape == (300, 400) and layer.bias.shape == (300,)
-    for p in (layer.weight.data, layer.bias.data):
+    for p in (layer.weight.array, layer.bias.array):
         assert p.min() >= -bound and p.max() <= bound and p.max() > 0.95 * bound
-    assert abs(layer.weight.data.std() - bound / np.sqrt(3)) < 0.01 * bound
+    assert abs(layer.weight.array.std() - bound / np.sqrt(3)) < 0.01 * bound
     assert layer(nablab.ones(2, 7, 400)).shape == (2, 7, 300)
     assert nn.Linear(2, 3, bias=False).bias is None
     assert nn.Linear(2, 3, dtype=nablab.float64).weight.dtype == nablab.float64
@@ -197,7 +197,7 @@ def test_linear_default_init_and_shapes():
 def test_linear_generator_makes_init_repeatable():
     a = nn.Linear(3, 3, generator=np.random.default_rng(5))
     b = nn.Linear(3, 3, generator=np.random.default_rng(5))
-    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    np.testing.assert_array_equal(a.weight.array, b.weight.array)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +214,7 @@ def test_linear_generator_makes_init_repeatable():
 def test_small_layers_match_torch(torch, make):
     x = np.random.default_rng(0).standard_normal((2, 3, 4))
     ours, theirs = make(nn)(nablab.tensor(x, requires_grad=True)), make(torch.nn)(torch.tensor(x))
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12)
 
 
 def test_softmax_without_dim_warns_and_picks_torchs_dim(torch):
@@ -223,7 +223,7 @@ def test_softmax_without_dim_warns_and_picks_torchs_dim(torch):
         ours = nn.Softmax()(nablab.tensor(x))
     with pytest.warns(UserWarning):
         theirs = torch.nn.Softmax()(torch.tensor(x))
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12)
 
 
 def test_functional_forms_match_torch(torch):
@@ -248,4 +248,4 @@ def test_functional_forms_match_torch(torch):
         (F.embedding(nablab.tensor([1, 1]), ours), tf.embedding(torch.tensor([1, 1]), theirs)),
     ]
     for mine, ref in pairs:
-        np.testing.assert_allclose(mine.data, ref.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(mine.array, ref.numpy(), rtol=1e-12)

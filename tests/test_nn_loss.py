@@ -132,13 +132,13 @@ def _compare(torch, name, inputs, grads_of=(0,), grad_rtol=1e-11, **kwargs):
     t_kwargs = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     out = getattr(F, name)(*ours, **kwargs)
     ref = getattr(torch.nn.functional, name)(*theirs, **t_kwargs)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(out.array, ref.detach().numpy(), rtol=1e-12, atol=1e-300)
     upstream = np.random.default_rng(1).standard_normal(out.shape)
     out.backward(upstream)
     ref.backward(torch.tensor(upstream))
     for i in grads_of:
         np.testing.assert_allclose(
-            ours[i].grad.data, theirs[i].grad.numpy(), rtol=grad_rtol, atol=1e-300, err_msg=str(i)
+            ours[i].grad.array, theirs[i].grad.numpy(), rtol=grad_rtol, atol=1e-300, err_msg=str(i)
         )
     return out
 
@@ -222,7 +222,7 @@ def test_losses_are_finite_and_equal_torch_at_huge_logits(torch, scale):
             torch, "binary_cross_entropy_with_logits", (x, y), (0, 1), reduction=reduction
         )
         ce = _compare(torch, "cross_entropy", (x, np.array([1, 2])), reduction=reduction)
-        assert np.isfinite(bce.data).all() and np.isfinite(ce.data).all()
+        assert np.isfinite(bce.array).all() and np.isfinite(ce.array).all()
 
 
 def test_bce_clamps_its_logs_at_minus_100_as_torch(torch):

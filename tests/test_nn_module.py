@@ -70,12 +70,12 @@ def test_parameter_is_a_leaf_tensor_that_requires_grad():
 def test_parameter_shares_memory_with_a_tensor_and_copies_arrays():
     t = nablab.zeros(3)
     p = nn.Parameter(t)
-    t.data[0] = 5
-    assert p.data[0] == 5
+    t.array[0] = 5
+    assert p.array[0] == 5
     a = np.zeros(3, np.float32)
     q = nn.Parameter(a)
     a[0] = 5
-    assert q.data[0] == 0
+    assert q.array[0] == 0
 
 
 def test_parameter_repr_matches_torch(torch):
@@ -88,10 +88,10 @@ def test_parameter_works_in_ops_on_either_side():
     x = nablab.tensor([[1.0, -1.0]], dtype=nablab.float64)
     y = (x @ w + w * 2 - 1 + w[0] + nablab.linear(x, w) @ w).relu().sum() + (3 * w).mean()
     y.backward()
-    v = nablab.tensor(w.data, requires_grad=True)
+    v = nablab.tensor(w.array, requires_grad=True)
     z = (x @ v + v * 2 - 1 + v[0] + nablab.linear(x, v) @ v).relu().sum() + (3 * v).mean()
     z.backward()
-    np.testing.assert_allclose(w.grad.data, v.grad.data)
+    np.testing.assert_allclose(w.grad.array, v.grad.array)
     assert type(w.grad) is nablab.Tensor and type(x @ w) is nablab.Tensor
 
 
@@ -202,7 +202,7 @@ def test_zero_grad_sets_none_or_zeros():
     m = nn.Linear(2, 2)
     m(nablab.ones(1, 2)).sum().backward()
     m.zero_grad(set_to_none=False)
-    assert m.weight.grad is not None and not m.weight.grad.data.any()
+    assert m.weight.grad is not None and not m.weight.grad.array.any()
     m.zero_grad()
     assert m.weight.grad is None and m.bias.grad is None
 
@@ -234,8 +234,8 @@ def test_to_double_float_cast_in_place():
 def test_module_deepcopy_is_independent():
     net = Net()
     twin = copy.deepcopy(net)
-    twin.head.weight.data += 1
-    assert not np.allclose(twin.head.weight.data, net.head.weight.data)
+    twin.head.weight.array += 1
+    assert not np.allclose(twin.head.weight.array, net.head.weight.array)
     assert isinstance(twin.head.weight, nn.Parameter)
     assert [n for n, _ in twin.named_parameters()] == [n for n, _ in net.named_parameters()]
 
@@ -252,18 +252,18 @@ def test_forward_hook_sees_inputs_and_output_and_can_replace_it():
     ((mod, inputs, seen),) = calls
     assert mod is m and inputs[0] is x and seen is out
     replace = m.register_forward_hook(lambda mod, inputs, out: out * 0)
-    assert not m(x).data.any()
+    assert not m(x).array.any()
     handle.remove()
     replace.remove()
-    assert m(x).data.any() and len(calls) == 2
+    assert m(x).array.any() and len(calls) == 2
 
 
 def test_forward_pre_hook_can_replace_the_input():
     m = nn.Identity()
     handle = m.register_forward_pre_hook(lambda mod, inputs: inputs[0] + 1)
-    assert m(nablab.zeros(2)).data.tolist() == [1.0, 1.0]
+    assert m(nablab.zeros(2)).array.tolist() == [1.0, 1.0]
     handle.remove()
-    assert m(nablab.zeros(2)).data.tolist() == [0.0, 0.0]
+    assert m(nablab.zeros(2)).array.tolist() == [0.0, 0.0]
 
 
 # ----- state dicts -----------------------------------------------------------------------
@@ -279,8 +279,8 @@ def test_state_dict_is_detached_and_shares_memory():
     state = m.state_dict()
     assert type(state) is OrderedDict
     assert not state["weight"].requires_grad
-    state["weight"].data[0, 0] = 42
-    assert m.weight.data[0, 0] == 42
+    state["weight"].array[0, 0] = 42
+    assert m.weight.array[0, 0] == 42
     assert m.state_dict(keep_vars=True)["weight"] is m.weight
 
 
@@ -291,7 +291,7 @@ def test_load_from_torch_then_outputs_match(torch):
     assert result.missing_keys == [] and result.unexpected_keys == []
     x = np.random.default_rng(0).standard_normal((5, 3))
     np.testing.assert_allclose(
-        ours(nablab.tensor(x, dtype=nablab.float64)).data,
+        ours(nablab.tensor(x, dtype=nablab.float64)).array,
         theirs(torch.tensor(x)).detach().numpy(),
         rtol=1e-13,
         atol=1e-14,
@@ -300,11 +300,11 @@ def test_load_from_torch_then_outputs_match(torch):
 
 def test_load_into_torch_from_nablab(torch):
     ours, theirs = Net(), torch_net(torch)
-    ours.blocks[1].running.data[:] = 7
+    ours.blocks[1].running.array[:] = 7
     state = {k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()}
     theirs.load_state_dict(state)
     for name, value in theirs.state_dict().items():
-        np.testing.assert_array_equal(value.numpy(), ours.state_dict()[name].data)
+        np.testing.assert_array_equal(value.numpy(), ours.state_dict()[name].array)
 
 
 def test_load_keeps_each_parameter_dtype_and_object():
@@ -312,12 +312,12 @@ def test_load_keeps_each_parameter_dtype_and_object():
     weight = m.weight
     m.load_state_dict({"weight": np.ones((2, 2)), "bias": nablab.zeros(2, dtype=nablab.float64)})
     assert m.weight is weight and m.weight.dtype == nablab.float32
-    assert m.weight.data.tolist() == [[1, 1], [1, 1]] and m.bias.dtype == nablab.float32
+    assert m.weight.array.tolist() == [[1, 1], [1, 1]] and m.bias.dtype == nablab.float32
 
 
 def test_strict_load_lists_every_problem_and_changes_nothing():
     m = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
-    before = {k: v.data.copy() for k, v in m.state_dict().items()}
+    before = {k: v.array.copy() for k, v in m.state_dict().items()}
     bad = {
         "0.weight": np.ones((3, 2)),
         "0.bias": np.ones(4),
@@ -332,7 +332,7 @@ def test_strict_load_lists_every_problem_and_changes_nothing():
     assert "size mismatch for 0.bias: copying a param with shape (4,)" in message
     assert "the shape in current model is (3,)" in message
     for k, v in m.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v.array, before[k])
 
 
 def test_non_strict_load_returns_missing_and_unexpected_keys():
@@ -340,7 +340,7 @@ def test_non_strict_load_returns_missing_and_unexpected_keys():
     result = m.load_state_dict({"weight": np.zeros((1, 2)), "extra": np.ones(1)}, strict=False)
     assert result == (["bias"], ["extra"])
     assert result.missing_keys == ["bias"] and result.unexpected_keys == ["extra"]
-    assert not m.weight.data.any()
+    assert not m.weight.array.any()
     with pytest.raises(RuntimeError, match="size mismatch for weight"):
         m.load_state_dict({"weight": np.zeros((2, 2))}, strict=False)
 
@@ -394,7 +394,7 @@ def test_sequential_indexing_slicing_and_names():
     assert [n for n, _ in named.named_parameters()] == ["hidden.weight", "hidden.bias"]
     assert named.hidden is a and named[0] is a
     x = nablab.ones(4, 2)
-    np.testing.assert_array_equal(named(x).data, b(a(x)).data)
+    np.testing.assert_array_equal(named(x).array, b(a(x)).array)
 
 
 def test_module_list_and_dict_register_their_members():

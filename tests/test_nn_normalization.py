@@ -27,18 +27,18 @@ def _step(torch, ours, theirs, x, upstream):
     yo, yt = ours(xo), theirs(xt)
     yo.backward(nablab.tensor(upstream))
     yt.backward(torch.tensor(upstream))
-    return (yo.data, xo.grad.data), (yt.detach().numpy(), xt.grad.numpy())
+    return (yo.array, xo.grad.array), (yt.detach().numpy(), xt.grad.numpy())
 
 
 def _assert_same_state(ours, theirs, rtol=1e-7, atol=1e-9):
     t_state = theirs.state_dict()
     assert list(ours.state_dict()) == list(t_state)
     for name, value in ours.state_dict().items():
-        np.testing.assert_allclose(value.data, t_state[name].numpy(), rtol, atol, err_msg=name)
-        assert value.data.dtype == t_state[name].numpy().dtype, name
+        np.testing.assert_allclose(value.array, t_state[name].numpy(), rtol, atol, err_msg=name)
+        assert value.array.dtype == t_state[name].numpy().dtype, name
     for name, p in ours.named_parameters():
         t_grad = dict(theirs.named_parameters())[name].grad
-        np.testing.assert_allclose(p.grad.data, t_grad.numpy(), rtol, atol, err_msg=name)
+        np.testing.assert_allclose(p.grad.array, t_grad.numpy(), rtol, atol, err_msg=name)
 
 
 @pytest.mark.parametrize("shape", BN_SHAPES)
@@ -50,8 +50,8 @@ def test_batchnorm1d_matches_torch_in_train_and_eval_mode(torch, shape, affine, 
     ours, theirs = nn.BatchNorm1d(3, **kwargs).double(), torch.nn.BatchNorm1d(3, **kwargs).double()
     rng = np.random.default_rng(0)
     if affine:  # γ and β away from 1 and 0, so that a mix-up shows
-        ours.weight.data[:] = theirs.weight.data.numpy()[:] = rng.uniform(0.5, 2, 3)
-        ours.bias.data[:] = theirs.bias.data.numpy()[:] = rng.standard_normal(3)
+        ours.weight.array[:] = theirs.weight.data.numpy()[:] = rng.uniform(0.5, 2, 3)
+        ours.bias.array[:] = theirs.bias.data.numpy()[:] = rng.standard_normal(3)
     for step in range(4):  # batches from different distributions move the running statistics
         x = rng.standard_normal(shape) * (step + 1) + step
         mine, torchs = _step(torch, ours, theirs, x, rng.standard_normal(shape))
@@ -59,7 +59,7 @@ def test_batchnorm1d_matches_torch_in_train_and_eval_mode(torch, shape, affine, 
             np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
     _assert_same_state(ours, theirs)
     if track:
-        assert int(ours.num_batches_tracked.data) == 4
+        assert int(ours.num_batches_tracked.array) == 4
     ours.eval(), theirs.eval()
     x = rng.standard_normal(shape) * 3 - 1
     mine, torchs = _step(torch, ours, theirs, x, rng.standard_normal(shape))
@@ -91,13 +91,13 @@ def test_running_statistics_follow_the_formulas():
         ema(nablab.tensor(x)), cma(nablab.tensor(x))
         mean = 0.75 * mean + 0.25 * x.mean(0)
         var = 0.75 * var + 0.25 * x.var(0, ddof=1)
-    np.testing.assert_allclose(ema.running_mean.data, mean, rtol=1e-12)
-    np.testing.assert_allclose(ema.running_var.data, var, rtol=1e-12)
-    np.testing.assert_allclose(cma.running_mean.data, np.mean([x.mean(0) for x in batches], 0))
+    np.testing.assert_allclose(ema.running_mean.array, mean, rtol=1e-12)
+    np.testing.assert_allclose(ema.running_var.array, var, rtol=1e-12)
+    np.testing.assert_allclose(cma.running_mean.array, np.mean([x.mean(0) for x in batches], 0))
     np.testing.assert_allclose(
-        cma.running_var.data, np.mean([x.var(0, ddof=1) for x in batches], 0)
+        cma.running_var.array, np.mean([x.var(0, ddof=1) for x in batches], 0)
     )
-    out = ema(nablab.tensor(batches[0])).data  # train mode normalises with the biased variance
+    out = ema(nablab.tensor(batches[0])).array  # train mode normalises with the biased variance
     expected = (batches[0] - batches[0].mean(0)) / np.sqrt(batches[0].var(0) + 1e-5)
     np.testing.assert_allclose(out, expected, rtol=1e-12)
 
@@ -113,8 +113,8 @@ def test_layernorm_matches_torch(torch, shape, normalized, affine, bias):
     theirs = torch.nn.LayerNorm(normalized, **kwargs).double()
     rng = np.random.default_rng(3)
     for p in ours.parameters():
-        p.data[...] = rng.uniform(0.5, 2, p.shape)
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+        p.array[...] = rng.uniform(0.5, 2, p.shape)
+    theirs.load_state_dict({k: torch.tensor(v.array) for k, v in ours.state_dict().items()})
     for mode in (True, False):  # no running statistics: eval mode computes the same
         ours.train(mode), theirs.train(mode)
         for p, q in zip(ours.parameters(), theirs.parameters()):
@@ -138,13 +138,13 @@ def test_functional_forms_match_torch(torch):
                             nablab.tensor(b), training, 0.2, 1e-3)  # fmt: skip
         theirs = tf.batch_norm(torch.tensor(x), theirs_rm, theirs_rv, torch.tensor(w),
                                torch.tensor(b), training, 0.2, 1e-3)  # fmt: skip
-        np.testing.assert_allclose(mine.data, theirs.numpy(), rtol=1e-10)
-        np.testing.assert_allclose(ours_rm.data, theirs_rm.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(ours_rv.data, theirs_rv.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(mine.array, theirs.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(ours_rm.array, theirs_rm.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours_rv.array, theirs_rv.numpy(), rtol=1e-12)
     mine = F.batch_norm(nablab.tensor(x), None, None, training=True)
-    np.testing.assert_allclose(mine.data, tf.batch_norm(torch.tensor(x), None, None, training=True))
+    np.testing.assert_allclose(mine.array, tf.batch_norm(torch.tensor(x), None, None, training=True))
     mine = F.layer_norm(nablab.tensor(x), (3, 2), nablab.tensor(np.ones((3, 2))))
-    np.testing.assert_allclose(mine.data, tf.layer_norm(torch.tensor(x), (3, 2)), rtol=1e-10)
+    np.testing.assert_allclose(mine.array, tf.layer_norm(torch.tensor(x), (3, 2)), rtol=1e-10)
 
 
 @st.composite
@@ -214,11 +214,11 @@ def test_state_dicts_load_both_ways(torch, direction):
         theirs.load_state_dict(
             {k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()}
         )
-    assert int(ours[1].num_batches_tracked.data) == int(theirs[1].num_batches_tracked) == 3
+    assert int(ours[1].num_batches_tracked.array) == int(theirs[1].num_batches_tracked) == 3
     ours.eval(), theirs.eval()
     test = np.random.default_rng(6).standard_normal((5, 2))
     with nablab.no_grad():
-        mine = ours(nablab.tensor(test)).data
+        mine = ours(nablab.tensor(test)).array
     np.testing.assert_allclose(mine, theirs(torch.tensor(test)).detach().numpy(), rtol=1e-10)
 
 
@@ -247,7 +247,7 @@ def test_bad_inputs_name_what_was_expected():
             rf"\({shape[0]}, 3(, 1)?\)",
         ):
             bn(nablab.randn(*shape))
-    assert int(bn.num_batches_tracked.data) == 0  # the failed batches counted nothing
+    assert int(bn.num_batches_tracked.array) == 0  # the failed batches counted nothing
     assert bn.eval()(nablab.randn(1, 3)).shape == (1, 3)  # eval mode takes a single example
     ln = nn.LayerNorm([3, 4])
     with pytest.raises(

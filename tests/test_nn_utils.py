@@ -37,9 +37,9 @@ def test_clip_grad_norm_matches_torch(torch, norm_type, max_norm):
     assert isinstance(total, nablab.Tensor)
     np.testing.assert_allclose(total.item(), t_total.item(), rtol=1e-14)
     for p, tp in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-14)
+        np.testing.assert_allclose(p.grad.array, tp.grad.numpy(), rtol=1e-14)
     if max_norm < total.item():
-        clipped = np.linalg.norm(np.concatenate([p.grad.data.ravel() for p in ours]), norm_type)
+        clipped = np.linalg.norm(np.concatenate([p.grad.array.ravel() for p in ours]), norm_type)
         assert clipped == pytest.approx(max_norm, rel=1e-5)
 
 
@@ -58,7 +58,7 @@ def test_clip_grad_value_matches_torch(torch):
     clip_grad_value_(ours, 1.5)
     torch.nn.utils.clip_grad_value_(theirs, 1.5)
     for p, tp in zip(ours, theirs):
-        np.testing.assert_array_equal(p.grad.data, tp.grad.numpy())
+        np.testing.assert_array_equal(p.grad.array, tp.grad.numpy())
 
 
 # ----- penalties --------------------------------------------------------------------------
@@ -76,8 +76,8 @@ class TwoBiases(nn.Module):
 
 def test_l2_penalty_sums_squared_weights_and_skips_biases_by_default():
     model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 1))
-    weights = [model[0].weight.data, model[1].weight.data]
-    biases = [model[0].bias.data, model[1].bias.data]
+    weights = [model[0].weight.array, model[1].weight.array]
+    biases = [model[0].bias.array, model[1].bias.array]
     expected = sum((w.astype(np.float64) ** 2).sum() for w in weights)
     assert nn.l2_penalty(model).item() == pytest.approx(expected, rel=1e-5)
     with_bias = expected + sum((b.astype(np.float64) ** 2).sum() for b in biases)
@@ -87,18 +87,18 @@ def test_l2_penalty_sums_squared_weights_and_skips_biases_by_default():
 def test_penalty_gradients_touch_weights_only():
     model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 1))
     nn.l2_penalty(model).backward()
-    np.testing.assert_allclose(model[0].weight.grad.data, 2 * model[0].weight.data)
+    np.testing.assert_allclose(model[0].weight.grad.array, 2 * model[0].weight.array)
     assert model[0].bias.grad is None and model[1].bias.grad is None
     model.zero_grad()
     nn.l1_penalty(model, include_bias=True).backward()
-    np.testing.assert_array_equal(model[1].bias.grad.data, np.sign(model[1].bias.data))
+    np.testing.assert_array_equal(model[1].bias.grad.array, np.sign(model[1].bias.array))
 
 
 def test_l1_penalty_and_the_bias_naming_rule():
     model = TwoBiases()
-    expected = np.abs(model.fc.weight.data).sum() + 4
+    expected = np.abs(model.fc.weight.array).sum() + 4
     assert nn.l1_penalty(model).item() == pytest.approx(expected, rel=1e-6)
-    biases = np.abs(model.fc.bias.data).sum() + 2
+    biases = np.abs(model.fc.bias.array).sum() + 2
     assert nn.l1_penalty(model, include_bias=True).item() == pytest.approx(expected + biases)
 
 
@@ -113,10 +113,10 @@ def test_parameters_to_vector_and_back(torch):
     model = nn.Linear(3, 2)
     vec = parameters_to_vector(model.parameters())
     assert vec.shape == (8,)
-    np.testing.assert_array_equal(vec.data[:6], model.weight.data.ravel())
+    np.testing.assert_array_equal(vec.array[:6], model.weight.array.ravel())
     vec.sum().backward()
-    assert (model.weight.grad.data == 1).all()
+    assert (model.weight.grad.array == 1).all()
     vector_to_parameters(np.arange(8.0), model.parameters())
-    assert model.bias.data.tolist() == [6.0, 7.0]
+    assert model.bias.array.tolist() == [6.0, 7.0]
     with pytest.raises(ValueError, match="vec has 9 elements, the parameters 8"):
         vector_to_parameters(np.zeros(9), model.parameters())

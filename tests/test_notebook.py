@@ -43,8 +43,8 @@ for step in track(range(150), description="training"):
     "model[0].weight[:2]",
     "display(HTML(monitor_html(monitor)))",
     "viz.curves({'training BCE': losses}, ylabel='BCE', title='moons, 16 ReLU units')",
-    """proba = lambda G: nablab.sigmoid(model(nablab.tensor(G.astype(np.float32)))).data[:, 0]
-viz.decision_boundary(proba, X.data, y.data)""",
+    """proba = lambda G: nablab.sigmoid(model(nablab.tensor(G.astype(np.float32)))).array[:, 0]
+viz.decision_boundary(proba, X.array, y.array)""",
 ]
 
 

@@ -282,12 +282,12 @@ def _compare_with_torch(torch, fn, case, dtype, rtol, atol):
     expected, torch_leaves = _call(TORCH, make_torch, fn, case, dtype)
     expected.backward(torch.tensor(weight))
     assert str(expected.dtype) == f"torch.{out.dtype}" and out.shape == tuple(expected.shape)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=rtol, atol=atol)
     for i, (x, tx) in enumerate(zip(leaves, torch_leaves)):
         assert x.grad is not None and x.grad.dtype == np.dtype(dtype), f"input {i}"
         want = tx.grad.numpy() if tx.grad is not None else np.zeros(tx.shape, dtype)
         np.testing.assert_allclose(
-            x.grad.data, want, rtol=rtol, atol=atol, err_msg=f"gradient of input {i}"
+            x.grad.array, want, rtol=rtol, atol=atol, err_msg=f"gradient of input {i}"
         )
 
 
@@ -340,11 +340,11 @@ def test_max_min_with_dim_return_torch_indices(name, dim, keepdim, torch):
     x = np.random.default_rng(0).permutation(24).reshape(2, 3, 4).astype(np.float64)
     ours = getattr(nablab.tensor(x), name)(dim, keepdim)
     theirs = getattr(torch.tensor(x), name)(dim, keepdim)
-    np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
-    np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    np.testing.assert_array_equal(ours.values.array, theirs.values.numpy())
+    np.testing.assert_array_equal(ours.indices.array, theirs.indices.numpy())
     assert ours.indices.dtype == nablab.int64
     arg = getattr(nablab.tensor(x), f"arg{name}")(dim, keepdim)
-    np.testing.assert_array_equal(arg.data, theirs.indices.numpy())
+    np.testing.assert_array_equal(arg.array, theirs.indices.numpy())
 
 
 @pytest.mark.parametrize("method", ["sum", "mean", "var", "std", "logsumexp", "max", "min"])
@@ -355,7 +355,7 @@ def test_numpy_style_axis_keepdims_aliases(method):
     if method in ("max", "min"):
         numpy_style, torch_style = numpy_style.values, torch_style.values
     assert numpy_style.shape == (3, 1)
-    np.testing.assert_array_equal(numpy_style.data, torch_style.data)
+    np.testing.assert_array_equal(numpy_style.array, torch_style.array)
 
 
 def test_dropout_keeps_or_zeroes_and_rescales():
@@ -363,11 +363,11 @@ def test_dropout_keeps_or_zeroes_and_rescales():
     p = 0.3
     x = nablab.ones(100_000, dtype=nablab.float64, requires_grad=True)
     z = nablab.ops.dropout(x, p, generator=np.random.default_rng(1))
-    kept = z.data != 0
+    kept = z.array != 0
     assert abs(kept.mean() - (1 - p)) < 0.01
-    np.testing.assert_allclose(z.data[kept], 1 / (1 - p))
+    np.testing.assert_allclose(z.array[kept], 1 / (1 - p))
     z.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, z.data)
+    np.testing.assert_array_equal(x.grad.array, z.array)
 
 
 @pytest.mark.parametrize("p, training", [(0.0, True), (0.5, False)])
@@ -380,7 +380,7 @@ def test_dropout_p1_zeroes_everything():
     x = nablab.randn(3, 4, requires_grad=True)
     z = nablab.ops.dropout(x, 1.0)
     z.sum().backward()
-    assert not z.data.any() and not x.grad.data.any()
+    assert not z.array.any() and not x.grad.array.any()
 
 
 # Inputs of magnitude 1e4: a naive exp overflows. Each op must stay finite, silent
@@ -401,4 +401,4 @@ def test_stable_at_large_inputs(name, dtype, torch):
     _compare_with_torch(torch, STABLE[name], Case((LARGE,)), dtype, rtol=1e-6, atol=1e-6)
     out, (x,) = _call(NB, _nablab, STABLE[name], Case((LARGE,)), dtype)
     out.sum().backward()
-    assert np.isfinite(out.data).all() and np.isfinite(x.grad.data).all()
+    assert np.isfinite(out.array).all() and np.isfinite(x.grad.array).all()

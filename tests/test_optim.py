@@ -67,24 +67,24 @@ def test_follows_torch_trajectory(torch, name, kwargs):
         theirs.step()
         for mine, ref in ((W, tW), (v, tv)):
             np.testing.assert_allclose(
-                mine.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=f"step {step}"
+                mine.array, ref.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=f"step {step}"
             )
-    assert abs(W.data - W0).max() > 1e-3  # it moved
+    assert abs(W.array - W0).max() > 1e-3  # it moved
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_float32_stays_float32_in_place(torch, name):
     p = nablab.tensor(V0.astype(np.float32), requires_grad=True)
     tp = torch.tensor(V0.astype(np.float32), requires_grad=True)
-    array = p.data
+    array = p.array
     ours, theirs = getattr(optim, name)([p], lr=0.01), getattr(torch.optim, name)([tp], lr=0.01)
     for _ in range(10):
-        p.grad, tp.grad = nablab.tensor(p.data**3), torch.tensor(p.data**3)
+        p.grad, tp.grad = nablab.tensor(p.array**3), torch.tensor(p.array**3)
         ours.step()
         theirs.step()
-    assert p.data is array and p.dtype == np.float32
+    assert p.array is array and p.dtype == np.float32
     assert all(s.dtype == np.float32 for s in ours.state[p].values() if hasattr(s, "dtype"))
-    np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(p.array, tp.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_sgd_decoupled_weight_decay_is_the_seeds_formula():
@@ -98,7 +98,7 @@ def test_sgd_decoupled_weight_decay_is_the_seeds_formula():
         p.grad = nablab.tensor(g)
         opt.step()
         theta = (1 - beta) * theta - alpha * g
-        np.testing.assert_array_equal(p.data, theta)
+        np.testing.assert_array_equal(p.array, theta)
 
 
 def test_sgd_decoupled_with_beta_alpha_lambda_equals_coupled():
@@ -112,8 +112,8 @@ def test_sgd_decoupled_with_beta_alpha_lambda_equals_coupled():
         a.grad, b.grad = nablab.tensor(g), nablab.tensor(g)
         coupled.step()
         decoupled.step()
-    np.testing.assert_allclose(a.data, b.data, rtol=1e-13)
-    assert not np.array_equal(a.data, V0)
+    np.testing.assert_allclose(a.array, b.array, rtol=1e-13)
+    assert not np.array_equal(a.array, V0)
 
 
 def test_sgd_decoupled_decay_bypasses_momentum():
@@ -122,7 +122,7 @@ def test_sgd_decoupled_decay_bypasses_momentum():
     for _ in range(3):
         p.grad = nablab.zeros(1, dtype=nablab.float64)
         opt.step()
-    assert p.data[0] == pytest.approx(0.9**3)  # pure shrinking: the buffer stays 0
+    assert p.array[0] == pytest.approx(0.9**3)  # pure shrinking: the buffer stays 0
     np.testing.assert_array_equal(opt.state[p]["momentum_buffer"], [0.0])
 
 
@@ -132,10 +132,10 @@ def test_skips_params_without_grad_and_never_touches_grad(name):
     opt = getattr(optim, name)([a, b], lr=0.1, weight_decay=0.1)
     a.grad = nablab.tensor(np.ones(4))
     opt.step()
-    np.testing.assert_array_equal(b.data, V0)
+    np.testing.assert_array_equal(b.array, V0)
     assert b not in opt.state and a in opt.state
-    np.testing.assert_array_equal(a.grad.data, np.ones(4))
-    assert not np.array_equal(a.data, V0)
+    np.testing.assert_array_equal(a.grad.array, np.ones(4))
+    assert not np.array_equal(a.array, V0)
 
 
 def test_sgd_maximize_ascends():
@@ -144,8 +144,8 @@ def test_sgd_maximize_ascends():
     a.grad, b.grad = nablab.tensor(np.ones(4)), nablab.tensor(-np.ones(4))
     up.step()
     down.step()
-    np.testing.assert_array_equal(a.data, V0 + 0.1)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, V0 + 0.1)
+    np.testing.assert_array_equal(a.array, b.array)
 
 
 def test_zero_grad():
@@ -153,7 +153,7 @@ def test_zero_grad():
     opt = optim.SGD([p], lr=0.1)
     p.grad = nablab.tensor(np.ones(4))
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(p.grad.data, np.zeros(4))
+    np.testing.assert_array_equal(p.grad.array, np.zeros(4))
     opt.zero_grad()
     assert p.grad is None
 
@@ -223,7 +223,7 @@ def _run(opt, params, steps, seed):
     rng = np.random.default_rng(seed)
     for _ in range(steps):
         for p in params:
-            p.grad = nablab.tensor(rng.standard_normal(p.shape) + p.data)
+            p.grad = nablab.tensor(rng.standard_normal(p.shape) + p.array)
         opt.step()
 
 
@@ -237,14 +237,14 @@ def test_state_dict_round_trip_resumes_exactly(name):
     saved = first.state_dict()
     assert sorted(saved["state"]) == [0, 1] and saved["param_groups"][1]["params"] == [1]
     for p, q in zip(a, b):
-        q.data[...] = p.data
+        q.array[...] = p.array
     second = getattr(optim, name)([{"params": [b[0]]}, {"params": [b[1]]}], lr=1.0)
     second.load_state_dict(saved)
     assert second.param_groups[1]["lr"] == 0.025
     _run(first, a, 5, seed=2)  # mutating the optimizer must not change `saved`
     _run(second, b, 5, seed=2)
     for p, q in zip(a, b):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 def test_load_state_dict_rejects_a_different_layout():
@@ -306,7 +306,7 @@ def test_training_resumes_bitwise_from_a_checkpoint(name, tmp_path):
     _train_epochs(model, opt, scheduler, loader, epochs=2)
 
     for (key, ours), theirs in zip(model.state_dict().items(), straight[0].state_dict().values()):
-        np.testing.assert_array_equal(ours.data, theirs.data, err_msg=key)
+        np.testing.assert_array_equal(ours.array, theirs.array, err_msg=key)
     assert opt.param_groups[0]["lr"] == straight[1].param_groups[0]["lr"] == 0.05 / 4
 
 
@@ -315,7 +315,7 @@ def test_same_seed_same_training_run():
     for seed in (5, 5, 6):
         setup = _training_setup("SGD", seed)
         _train_epochs(*setup, epochs=2)
-        runs.append(np.concatenate([p.data.ravel() for p in setup[0].parameters()]))
+        runs.append(np.concatenate([p.array.ravel() for p in setup[0].parameters()]))
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
 

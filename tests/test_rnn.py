@@ -78,9 +78,9 @@ def check_against_torch(ours, theirs, inputs):
     weighted_sum(out_t, [torch.tensor(w) for w in weights]).backward()
     weighted_sum(out_o, [nablab.tensor(w, dtype=nablab.float64) for w in weights]).backward()
     for o, t in zip(out_o, out_t):
-        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(o.array, t.detach().numpy(), rtol=1e-10, atol=1e-12)
     for o, t in zip(ours_in, theirs_in):
-        np.testing.assert_allclose(o.grad.data, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(o.grad.array, t.grad.numpy(), rtol=1e-10, atol=1e-12)
     grads_t = {k: p.grad for k, p in theirs.named_parameters()}
     grads_o = {k: p.grad for k, p in ours.named_parameters()}
     assert grads_o.keys() == grads_t.keys()
@@ -88,7 +88,7 @@ def check_against_torch(ours, theirs, inputs):
         if g is None:
             assert grads_o[k] is None, k
             continue
-        np.testing.assert_allclose(grads_o[k].data, g.numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
+        np.testing.assert_allclose(grads_o[k].array, g.numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
 
 
 @pytest.mark.parametrize(
@@ -160,9 +160,9 @@ def test_default_init_is_uniform_within_one_over_sqrt_hidden(table):
         module = cls(20, 64, **extra)
         bound = 1 / math.sqrt(64)
         for name, p in module.named_parameters():
-            assert np.abs(p.data).max() <= bound, name
-            assert np.abs(p.data).max() > 0.95 * bound, name
-            assert abs(p.data.mean()) < 0.1 * bound, name
+            assert np.abs(p.array).max() <= bound, name
+            assert np.abs(p.array).max() > 0.95 * bound, name
+            assert abs(p.array.mean()) < 0.1 * bound, name
 
 
 def test_same_seed_same_weights():
@@ -171,7 +171,7 @@ def test_same_seed_same_weights():
     nablab.manual_seed(3)
     b = nn.LSTM(4, 5, 2)
     for (k, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
-        np.testing.assert_array_equal(p.data, q.data, err_msg=k)
+        np.testing.assert_array_equal(p.array, q.array, err_msg=k)
 
 
 def test_dropout_between_layers_only_in_training():
@@ -190,10 +190,10 @@ def test_dropout_is_random_in_training_and_off_after_the_last_layer():
     nablab.manual_seed(0)
     gru = nn.GRU(IN, H, 2, dropout=0.5)
     x = nablab.randn(T, B, IN)
-    a, b = gru(x)[0].data, gru(x)[0].data
+    a, b = gru(x)[0].array, gru(x)[0].array
     assert not np.allclose(a, b)
     single = nn.GRU(IN, H, 1, dropout=0.5)
-    np.testing.assert_array_equal(single(x)[0].data, single(x)[0].data)
+    np.testing.assert_array_equal(single(x)[0].array, single(x)[0].array)
 
 
 def test_float32_by_default_and_no_graph_under_no_grad():
@@ -216,7 +216,7 @@ def test_no_grad_forward_gives_the_values_of_the_recorded_one(kind):
     with nablab.no_grad():
         plain = flat(layer(x))
     for r, p in zip(recorded, plain):
-        np.testing.assert_array_equal(r.data, p.data)
+        np.testing.assert_array_equal(r.array, p.array)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
@@ -238,7 +238,7 @@ def test_state_carries_over_like_one_long_sequence():
     whole, _ = lstm(x)
     first, state = lstm(x[:T])
     second, _ = lstm(x[T:], state)
-    np.testing.assert_allclose(whole.data, np.concatenate([first.data, second.data]), atol=1e-13)
+    np.testing.assert_allclose(whole.array, np.concatenate([first.array, second.array]), atol=1e-13)
 
 
 # ----- the fused ops against finite differences ---------------------------------------
@@ -276,7 +276,7 @@ def test_fused_recurrence_gradcheck(kind, reverse, bias):
     ]
     inputs = [leaf(rng.standard_normal(s)) for s in shapes]
     if kind == "rnn_relu":  # keep pre-activations away from the kink at 0
-        inputs[0].data += np.sign(inputs[0].data) * 0.1
+        inputs[0].array += np.sign(inputs[0].array) * 0.1
     assert nablab.gradcheck(run_fused(kind, reverse, bias), inputs, atol=1e-7, rtol=1e-5)
 
 

@@ -23,7 +23,7 @@ def test_decision_boundary_writes_png_and_uses_the_seed_grid(tmp_path):
 
     def predict(grid):
         seen.append(grid)
-        return nablab.tensor(grid[:, 0] + grid[:, 1]).data > 0
+        return nablab.tensor(grid[:, 0] + grid[:, 1]).array > 0
 
     path = tmp_path / "sub" / "db.png"
     assert _is_png(viz.decision_boundary(predict, X, y, path, title="t"), path)

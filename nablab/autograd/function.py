@@ -58,7 +58,7 @@ class Function:
         ctx = Context(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
         with no_grad():
             out = cls.forward(ctx, *args)
-        data = out.data if isinstance(out, Tensor) else np.asarray(out)
+        data = out.array if isinstance(out, Tensor) else np.asarray(out)
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
 
         def backward(g):
@@ -80,7 +80,7 @@ def _as_grad_array(g, like):
     if g is None:
         return None
     # A copy: a custom backward may return one of its saved arrays.
-    g = np.array(g.data if isinstance(g, Tensor) else g)
+    g = np.array(g.array if isinstance(g, Tensor) else g)
     if g.shape != like.shape:
         raise RuntimeError(
             f"backward returned a gradient of shape {g.shape} for an input of shape {like.shape}"

@@ -24,8 +24,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
     args = [
-        Tensor(a.data, dtype=np.float64, requires_grad=a.requires_grad)
-        if isinstance(a, Tensor) and a.data.dtype.kind == "f"
+        Tensor(a.array, dtype=np.float64, requires_grad=a.requires_grad)
+        if isinstance(a, Tensor) and a.array.dtype.kind == "f"
         else a
         for a in inputs
     ]
@@ -37,13 +37,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     weight = np.random.default_rng(seed).standard_normal(out.shape)
 
     def objective():
-        return float(np.sum(_first_tensor(fn(*args)).data * weight))
+        return float(np.sum(_first_tensor(fn(*args)).array * weight))
 
     with enable_grad():
         out.backward(weight)
     for i in checked:
-        x = args[i].data
-        analytic = np.zeros_like(x) if args[i].grad is None else args[i].grad.data
+        x = args[i].array
+        analytic = np.zeros_like(x) if args[i].grad is None else args[i].grad.array
         numeric = np.zeros_like(x)
         for k in np.ndindex(x.shape):
             orig = x[k]

@@ -1,4 +1,7 @@
-"""Tensor: an ndarray (`.data`), its gradient (`.grad`) and its place in the graph.
+"""Tensor: an ndarray (`.array`), its gradient (`.grad`) and its place in the graph.
+
+`.array` is the engine's own ndarray (every op reads it); `.data` is PyTorch's: a Tensor
+sharing that memory, cut from the graph.
 
 A Tensor made by an op is also the graph node of that op (see nablab.autograd.graph):
 `_parents` are its inputs and `_backward(δ_Z)` returns one gradient per input. A leaf has
@@ -23,7 +26,7 @@ accumulate_listeners = []  # f(tensor) before backward adds into its existing .g
 
 class Tensor:
     __slots__ = (
-        *("data", "grad", "requires_grad"),
+        *("array", "grad", "requires_grad"),
         *("_parents", "_backward", "_op", "_seq"),  # the graph node: see run_backward
         "__weakref__",
     )
@@ -31,7 +34,7 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self.data = as_array(data, dtype)
+        self.array = as_array(data, dtype)
         self.grad = None
         self.requires_grad = False
         self._parents, self._backward, self._op, self._seq = (), None, "", 0
@@ -43,31 +46,41 @@ class Tensor:
         """A leaf around `array`, no copy, no checks (the engine's fast constructor; outside
         the engine, `from_numpy`)."""
         t = _new(Tensor)
-        t.data, t.grad, t.requires_grad = array, None, False
+        t.array, t.grad, t.requires_grad = array, None, False
         t._parents, t._backward, t._op, t._seq = (), None, "", 0
         return t
 
     # ----- attributes ---------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
+    shape = property(lambda self: self.array.shape)
+    dtype = property(lambda self: self.array.dtype)
+    ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self._parents == ())
     grad_fn = property(grad_fn, doc="The op that made this tensor (a graph.Node), or None")
+    @property
+    def data(self):
+        """PyTorch's `.data`: a Tensor sharing this one's memory, cut from the graph; what is
+        written through it is not seen by autograd (use `detach()` to be checked)."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value):
+        self.array = value.array if isinstance(value, Tensor) else as_array(value)
+
     device = property(lambda self: devices.CPU, doc="Always device('cpu'): nablab runs on the CPU")
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self):
-        return self.data.size
+        return self.array.size
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -85,20 +98,20 @@ class Tensor:
             raise RuntimeError(
                 "Can't call numpy() on a Tensor that requires grad; use tensor.detach().numpy()"
             )
-        return self.data
+        return self.array
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return self.array if dtype is None else self.array.astype(dtype, copy=False)
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
-                f"a Tensor with {self.data.size} elements cannot be converted to a scalar"
+                f"a Tensor with {self.array.size} elements cannot be converted to a scalar"
             )
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __float__(self):
         return float(self.item())
@@ -107,28 +120,28 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub":
+        if self.array.dtype.kind not in "iub":
             raise TypeError(
                 f"only integer tensors of a single element can be an index, got {self.dtype}"
             )
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"Boolean value of a Tensor with {self.data.size} values is ambiguous"
+                f"Boolean value of a Tensor with {self.array.size} values is ambiguous"
             )
-        return bool(self.data)
+        return bool(self.array)
 
     __hash__ = object.__hash__
 
     def __repr__(self):
         body = np.array2string(
-            self.data, separator=", ", prefix="tensor(", formatter=_formatter(self.data)
+            self.array, separator=", ", prefix="tensor(", formatter=_formatter(self.array)
         )
         extras = ""
-        if self.data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
-            extras += f", dtype=nablab.{self.data.dtype}"
+        if self.array.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            extras += f", dtype=nablab.{self.array.dtype}"
         if self._op:
             extras += f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
@@ -137,9 +150,9 @@ class Tensor:
 
     # ----- autograd -------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise RuntimeError(
-                f"only floating point tensors can require gradients, got dtype {self.data.dtype}"
+                f"only floating point tensors can require gradients, got dtype {self.array.dtype}"
             )
         if not self.is_leaf:
             raise RuntimeError("requires_grad can only be changed on leaf tensors; use detach()")
@@ -148,7 +161,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph (shares memory, like PyTorch)."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self.array)
 
     def backward(self, grad=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) · grad into every leaf's `.grad`.
@@ -160,17 +173,17 @@ class Tensor:
                 "element 0 of tensors does not require grad and does not have a grad_fn"
             )
         if grad is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; this tensor has "
-                    f"shape {self.data.shape}: pass backward(grad) with a gradient of that shape"
+                    f"shape {self.array.shape}: pass backward(grad) with a gradient of that shape"
                 )
-            g = np.ones(self.data.shape, self.data.dtype)
+            g = np.ones(self.array.shape, self.array.dtype)
         else:
-            g = as_array(grad, self.data.dtype)
-            if g.shape != self.data.shape:
+            g = as_array(grad, self.array.dtype)
+            if g.shape != self.array.shape:
                 raise RuntimeError(
-                    f"backward: grad has shape {g.shape} but the tensor has shape {self.data.shape}"
+                    f"backward: grad has shape {g.shape} but the tensor has shape {self.array.shape}"
                 )
         run_backward(self, g, retain_graph)
 
@@ -181,14 +194,14 @@ class Tensor:
         if self.grad is not None:
             for listener in accumulate_listeners:
                 listener(self)
-            self.grad.data += g
-        elif owned and g.dtype == self.data.dtype and g.shape == self.data.shape:
+            self.grad.array += g
+        elif owned and g.dtype == self.array.dtype and g.shape == self.array.shape:
             self.grad = Tensor._wrap(g)
         else:
-            self.grad = Tensor._wrap(np.array(np.broadcast_to(g, self.data.shape), self.data.dtype))
+            self.grad = Tensor._wrap(np.array(np.broadcast_to(g, self.array.shape), self.array.dtype))
 
     def zero_(self):
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
 
@@ -215,7 +228,7 @@ def _formatter(x):
 def as_array(data, dtype=None):
     """An ndarray for `data`, with PyTorch's default dtypes (floats -> default float)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
         return np.array(data, dtype=dtype)
@@ -242,7 +255,7 @@ def from_numpy(array):
 def record(data, parents, backward, op):
     """The output Tensor of an op; a graph node if recording and any input requires grad."""
     out = _new(Tensor)
-    out.data = data if type(data) is np.ndarray else np.asarray(data)
+    out.array = data if type(data) is np.ndarray else np.asarray(data)
     out.grad = None
     if mode.grad_enabled:
         for p in parents:
@@ -265,6 +278,6 @@ def record(data, parents, backward, op):
 
 
 def _check_forward(out, parents, op):
-    if out.data.dtype.kind == "f" and not np.all(np.isfinite(out.data)):
-        if all(np.all(np.isfinite(p.data)) for p in parents if p.data.dtype.kind == "f"):
+    if out.array.dtype.kind == "f" and not np.all(np.isfinite(out.array)):
+        if all(np.all(np.isfinite(p.array)) for p in parents if p.array.dtype.kind == "f"):
             raise AnomalyError(op, "forward")

@@ -75,7 +75,7 @@ def default_collate(samples):
     if isinstance(first, dict):
         return {key: default_collate([s[key] for s in samples]) for key in first}
     if isinstance(first, Tensor):
-        return _stack([s.data for s in samples])
+        return _stack([s.array for s in samples])
     if isinstance(first, (np.ndarray, np.generic)):
         return _stack(samples)
     if isinstance(first, (bool, int, float)):

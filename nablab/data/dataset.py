@@ -41,7 +41,7 @@ class TensorDataset(Dataset):
             )
 
     def __getitem__(self, index):
-        return tuple(from_numpy(t.data[index, ...]) for t in self.tensors)  # 0-d stays an array
+        return tuple(from_numpy(t.array[index, ...]) for t in self.tensors)  # 0-d stays an array
 
     def __len__(self):
         return self.tensors[0].shape[0]

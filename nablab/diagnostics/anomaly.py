@@ -13,13 +13,13 @@ def first_nonfinite_op(tensor):
     input that already holds NaN) is named "leaf". Call it before ``backward()``, which
     frees the graph.
     """
-    if np.all(np.isfinite(tensor.data)) or not tensor.requires_grad:
+    if np.all(np.isfinite(tensor.array)) or not tensor.requires_grad:
         return None
     for t in reversed(topological_order(tensor)):
-        if t.data.dtype.kind != "f" or np.all(np.isfinite(t.data)):
+        if t.array.dtype.kind != "f" or np.all(np.isfinite(t.array)):
             continue
         node = t.grad_fn
         inputs = node.inputs if node is not None else ()
-        if all(np.all(np.isfinite(p.data)) for p in inputs if p.data.dtype.kind == "f"):
+        if all(np.all(np.isfinite(p.array)) for p in inputs if p.array.dtype.kind == "f"):
             return (node.op if node is not None else "leaf", tuple(t.shape))
     return None

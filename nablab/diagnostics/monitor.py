@@ -144,14 +144,14 @@ class Monitor:
 
     def _recorder(self, stats):
         def after(module, inputs, output):
-            if isinstance(output, Tensor) and output.data.dtype.kind == "f" and output.data.size:
-                record_output(stats, output.data)
+            if isinstance(output, Tensor) and output.array.dtype.kind == "f" and output.array.size:
+                record_output(stats, output.array)
 
         return after
 
     def _on_accumulate(self, tensor) -> None:
         saved = self._saved.get(id(tensor))
-        if saved is not None and np.array_equal(tensor.grad.data, saved[1]):
+        if saved is not None and np.array_equal(tensor.grad.array, saved[1]):
             self._pending.add(saved[0])
 
     def step(self) -> dict[str, float]:
@@ -211,14 +211,14 @@ class Monitor:
         self._sampled_at, grads, self._norms, self._pair_open = t, {}, {}, True
         for name, p in self.params.items():
             if t == 0:
-                self._first[name] = p.data.copy()
+                self._first[name] = p.array.copy()
             if p.grad is None:
                 continue
-            self._saved[id(p)] = (name, p.grad.data.copy())
+            self._saved[id(p)] = (name, p.grad.array.copy())
             still = name not in self._moved_ever
             if still or name in self._matrix_set:
-                self._saved_weights[name] = p.data.copy()
-                grads[name], self._norms[name] = _norm(p.grad.data), _norm(p.data)
+                self._saved_weights[name] = p.array.copy()
+                grads[name], self._norms[name] = _norm(p.grad.array), _norm(p.array)
             if still:
                 step = _relative(grads[name], self._norms[name])
                 self._largest_step[name] = max(self._largest_step[name], step)
@@ -244,7 +244,7 @@ class Monitor:
         matrices, its layer))."""
         moved, largest, where = set(), 0.0, ""
         for name, saved in self._saved_weights.items():
-            change = self.params[name].data - saved
+            change = self.params[name].array - saved
             if not change.any():
                 continue
             moved.add(name)
@@ -325,7 +325,7 @@ class Monitor:
     def check_finite(self, loss) -> bool:
         """Record the loss and what feeds it; True if it is finite, else record the first op
         of its graph that produced NaN/Inf and return False. Call it before ``backward()``."""
-        data = loss.data
+        data = loss.array
         value = float(data) if data.ndim == 0 else float(data.mean()) if data.size else 0.0
         self.losses.add(self._loss_count, value)
         self._loss_count += 1
@@ -413,7 +413,7 @@ class Monitor:
             events=list(self._events.values()),
             parameters=names,
             moved=[
-                n not in self._first or not np.array_equal(self._first[n], self.params[n].data)
+                n not in self._first or not np.array_equal(self._first[n], self.params[n].array)
                 for n in names
             ],
             largest_step=[self._largest_step[n] for n in names],
@@ -426,13 +426,13 @@ class Monitor:
             logits_count=li["count"],
             logits_seen=li["seen"],
             matrices=[_short(n) for n in self.matrices],
-            numel=np.array([self.params[n].data.size for n in self.matrices]),
+            numel=np.array([self.params[n].array.size for n in self.matrices]),
             grad_steps=list(self._grads.steps),
             grad=grad,
             weight=weight,
             updates=updates,
             activations=list(self.activations.items()),
-            units={n: (w.data, None if b is None else b.data) for n, (w, b) in self.layers.items()},
+            units={n: (w.array, None if b is None else b.array) for n, (w, b) in self.layers.items()},
             loss_steps=list(self.losses.steps),
             losses=list(self.losses.values),
             epochs=epochs,

@@ -44,9 +44,9 @@ def encode(obj, arrays, where="root", inside=()):
         items = [encode(v, arrays, f"{where}[{i}]", inside) for i, v in enumerate(obj)]
         return {"type": "tuple" if isinstance(obj, tuple) else "list", "items": items}
     if isinstance(obj, Tensor):
-        if obj.data.dtype.kind not in TENSOR_KINDS:
-            raise TypeError(f"save: {where} is a Tensor of {obj.data.dtype}, not of numbers")
-        return {**_store(obj.data, arrays, "tensor", where), "requires_grad": obj.requires_grad}
+        if obj.array.dtype.kind not in TENSOR_KINDS:
+            raise TypeError(f"save: {where} is a Tensor of {obj.array.dtype}, not of numbers")
+        return {**_store(obj.array, arrays, "tensor", where), "requires_grad": obj.requires_grad}
     if isinstance(obj, np.ndarray):
         return _store(obj, arrays, "array", where)
     if isinstance(obj, np.generic):

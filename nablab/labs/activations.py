@@ -59,7 +59,7 @@ def value_and_slope(fn, xs) -> tuple[np.ndarray, np.ndarray]:
     x = tensor(np.asarray(xs, dtype=float), dtype=float64, requires_grad=True)
     y = fn(x)
     y.sum().backward()
-    return y.data, x.grad.data
+    return y.array, x.grad.array
 
 
 def answer(m, p) -> str:

@@ -87,9 +87,9 @@ def train_tensor(w0: np.ndarray, steps: int, lr: float, ctx):
         return cost
 
     costs = train(step, steps, ctx, "tensor engine", stop_when_not_finite=False).array()
-    W1, b1, W2, b2 = (p.data for p in params)
+    W1, b1, W2, b2 = (p.array for p in params)
     weights = np.array([W1[0, 0], W1[0, 1], b1[0], W1[1, 0], W1[1, 1], b1[1], *W2[0], b2[0]])
-    return weights, costs, tensor_net(params, X).data[:, 0]
+    return weights, costs, tensor_net(params, X).array[:, 0]
 
 
 def repeated_square_plus(x: Value, d: int) -> Value:

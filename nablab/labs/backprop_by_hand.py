@@ -131,14 +131,14 @@ def train(w0, step, rounds, ctx, label="", act="sigmoid", loss=HALF_SSE) -> Run:
         value = LOSSES[loss](f(params[1] @ h), y)
         optimizer.zero_grad()
         value.backward()
-        hidden.append(h.data.copy())
-        grads.append(to_vector(params[0].grad.data, params[1].grad.data))
+        hidden.append(h.array.copy())
+        grads.append(to_vector(params[0].grad.array, params[1].grad.array))
         optimizer.step()
         return value
 
     losses = train_loop(one_round, rounds, ctx, label, stop_when_not_finite=False).array()
-    outputs = f(params[1] @ f(params[0] @ x)).data
-    weights = to_vector(params[0].data, params[1].data)
+    outputs = f(params[1] @ f(params[0] @ x)).array
+    weights = to_vector(params[0].array, params[1].array)
     return Run(step, losses, np.array(grads), np.array(hidden), outputs, weights)
 
 

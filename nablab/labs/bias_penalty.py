@@ -24,7 +24,7 @@ def squared_norms(model, seeds: int, bias: bool) -> np.ndarray:
     total = np.zeros(seeds)
     for name, p in model.named_parameters():
         if name.rsplit(".", 1)[-1].startswith("bias") == bias:
-            total += (p.data.reshape(seeds, -1).astype(np.float64) ** 2).sum(axis=1)
+            total += (p.array.reshape(seeds, -1).astype(np.float64) ** 2).sum(axis=1)
     return total
 
 

@@ -59,7 +59,7 @@ def negative_units(model, X) -> dict[str, float]:
         for name, module in model.named_children():
             h = module(h)
             if name in LAYERS[:4]:
-                fractions[name] = float((h.data <= 0).all(axis=0).mean())
+                fractions[name] = float((h.array <= 0).all(axis=0).mean())
     return fractions
 
 
@@ -71,14 +71,14 @@ def train_watched(arm, seed: int, epochs: int, lr: float, p, ctx) -> dict:
         generator=np.random.default_rng(model_seed),
     )  # fmt: skip
     train, _, test = moon1000(data_seed)
-    start = {name: m.weight.data.copy() for name, m in linear_layers(model).items()}
+    start = {name: m.weight.array.copy() for name, m in linear_layers(model).items()}
     with Monitor(model, every=1) as monitor:  # every step: the norms are plotted
         history = train_full_batch(
             model, train, epochs, lr, ctx,
             on_backward=lambda epoch, m: monitor.step(), description=f"{act} {slope:g}, lr {lr}",
         )  # fmt: skip
     norms = [[step[k] for k in LAYERS] for step in monitor.history]
-    moved = [np.abs(m.weight.data - start[k]).max() for k, m in linear_layers(model).items()]
+    moved = [np.abs(m.weight.array - start[k]).max() for k, m in linear_layers(model).items()]
     return {
         "norms": norms,
         "losses": history.losses,

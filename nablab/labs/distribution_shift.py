@@ -71,7 +71,7 @@ def fit_logistic(X, y, p, ctx, generator, weights=None, description="logistic re
 def logits(model, X) -> np.ndarray:
     """z = x·w + b for each row of X, without recording a graph."""
     with no_grad():
-        return model(tensor(X)).data[:, 0].astype(float)
+        return model(tensor(X)).array[:, 0].astype(float)
 
 
 def accuracy(model, X, y) -> float:
@@ -81,7 +81,7 @@ def accuracy(model, X, y) -> float:
 
 def line(model) -> tuple[float, float, float]:
     """(w₁, w₂, b) of the boundary w₁x₁ + w₂x₂ + b = 0."""
-    w, b = model.weight.data[0].astype(float), float(model.bias.data[0])
+    w, b = model.weight.array[0].astype(float), float(model.bias.array[0])
     return float(w[0]), float(w[1]), b
 
 

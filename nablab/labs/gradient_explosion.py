@@ -40,10 +40,10 @@ def matrix_product_norms(seed, products=100, size=4):
     """
     gen = np.random.default_rng(seed)
     M = nablab.randn(size, size, dtype=nablab.float64, generator=gen)
-    logs = [math.log10(float(np.linalg.norm(M.data)))]
+    logs = [math.log10(float(np.linalg.norm(M.array)))]
     for _ in range(products):
         M = M @ nablab.randn(size, size, dtype=nablab.float64, generator=gen)
-        logs.append(math.log10(float(np.linalg.norm(M.data))))
+        logs.append(math.log10(float(np.linalg.norm(M.array))))
     return logs
 
 
@@ -86,10 +86,10 @@ def deep_mlp_norms(activation, gain, depth, width, batch, seed):
     rms = []
     for layer in layers:
         h = act(layer(h))
-        rms.append(float(np.sqrt(np.mean(h.data.astype(np.float64) ** 2))))
+        rms.append(float(np.sqrt(np.mean(h.array.astype(np.float64) ** 2))))
     R = nablab.randn(batch, width, generator=inputs)
     ((h * R).sum() / batch).backward()
-    grads = [float(np.linalg.norm(layer.weight.grad.data)) for layer in layers]
+    grads = [float(np.linalg.norm(layer.weight.grad.array)) for layer in layers]
     return rms, grads
 
 
@@ -118,7 +118,7 @@ def rnn_clipping(clip, lr, p, seed, ctx, description):
             optimizer.zero_grad()
             loss.backward()
             norm = nn.utils.clip_grad_norm_(model.parameters(), clip or math.inf).item()
-            after = math.sqrt(sum(float(np.sum(q.grad.data**2)) for q in model.parameters()))
+            after = math.sqrt(sum(float(np.sum(q.grad.array**2)) for q in model.parameters()))
             norms["norm"].append(norm)
             norms["clipped_norm"].append(after)
             optimizer.step()

@@ -68,13 +68,13 @@ def layer_variances(widths, init, batch, input_std, seed):
     data_seed, model_seed = Context.streams(seed)
     model = tanh_mlp(widths, init, np.random.default_rng(model_seed), tanh_last=True)
     h = nablab.randn(batch, widths[0], generator=np.random.default_rng(data_seed)) * input_std
-    variances, saturated = [float(np.var(h.data))], [0.0]
+    variances, saturated = [float(np.var(h.array))], [0.0]
     with nablab.no_grad():
         for layer in model:
             h = layer(h)
             if isinstance(layer, nn.Tanh):
-                variances.append(float(np.var(h.data)))
-                saturated.append(float(np.mean(np.abs(h.data) > 0.99)))
+                variances.append(float(np.var(h.array)))
+                saturated.append(float(np.mean(np.abs(h.array) > 0.99)))
     return variances, saturated
 
 
@@ -107,7 +107,7 @@ def train_moons(init, seed, p, ctx, description):
     history = train(epoch, p.epochs, ctx, description, record=record).array()
     with nablab.no_grad():
         accuracy = [
-            float(np.mean((model(Xs).data > 0) == (ys.data > 0.5)))
+            float(np.mean((model(Xs).array > 0) == (ys.array > 0.5)))
             for Xs, ys in ((X_train, y_train), (X_test, y_test))
         ]
     return {"train": history[:, 0].tolist(), "test": history[:, 1].tolist(),

@@ -135,10 +135,10 @@ def experiment(p, ctx) -> Outcome:
         save(
             decision_boundary(
                 probability(model0, logits=False),
-                splits0[0][0].data,
-                splits0[0][1].data,
-                X_test=splits0[2][0].data,
-                y_test=splits0[2][1].data,
+                splits0[0][0].array,
+                splits0[0][1].array,
+                X_test=splits0[2][0].array,
+                y_test=splits0[2][1].array,
                 title=f"best-dev model, seed {seeds[0]}: P(y = 1)",
             ),
             ctx.out / "moons_mlp_boundary.png",

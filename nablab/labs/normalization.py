@@ -59,7 +59,7 @@ def deep_mlp(arm, p, generator):
 
 def weight_grad_norms(model):
     """‖∂L/∂W‖_F of every Linear layer, input first."""
-    return [float(np.linalg.norm(m.weight.grad.data)) for m in linear_layers(model).values()]
+    return [float(np.linalg.norm(m.weight.grad.array)) for m in linear_layers(model).values()]
 
 
 def train_arm(arm, lr, seed, p, ctx):
@@ -93,9 +93,9 @@ def train_arm(arm, lr, seed, p, ctx):
         model.eval()
         with nablab.no_grad():
             final = loss_fn(model(X), y).item()
-            test_acc = float(np.mean((model(X_test).data > 0) == (y_test.data > 0.5)))
-            batched = model(X[:20]).data
-            single = np.concatenate([model(X[i : i + 1]).data for i in range(20)])
+            test_acc = float(np.mean((model(X_test).array > 0) == (y_test.array > 0.5)))
+            batched = model(X[:20]).array
+            single = np.concatenate([model(X[i : i + 1]).array for i in range(20)])
     norms = np.array(norms)
     return {
         "loss": [float(v) for v in history.array()],
@@ -139,9 +139,9 @@ def book_check(seed):
                 z = linear(h)
                 if affine is not None:
                     bn = nn.BatchNorm1d(n_out)
-                    bn.weight.data[:], bn.bias.data[:] = affine[0][i], affine[1][i]
+                    bn.weight.array[:], bn.bias.array[:] = affine[0][i], affine[1][i]
                     z = bn(z)
-                d = z.data
+                d = z.array
                 layers.append((float(d.mean()), float(d.std()), d.mean(0), d.std(0)))
                 h = z.tanh()
         out[name] = layers
@@ -162,8 +162,8 @@ def book_moving_average(seed, steps=50):
         bn(nablab.tensor(z))
         mean = 0.9 * mean + 0.1 * z.mean(0)
         var = 0.9 * var + 0.1 * z.var(0)
-    return float(np.max(np.abs(bn.running_mean.data - mean))), float(
-        np.median(bn.running_var.data / var)
+    return float(np.max(np.abs(bn.running_mean.array - mean))), float(
+        np.median(bn.running_var.array / var)
     )
 
 

@@ -105,7 +105,7 @@ def descend(f, x0, steps, ctx, rule=None, make_optimizer=None):
     """
     x = nablab.tensor(np.asarray(x0, dtype=np.float64), requires_grad=True)
     optimizer = make_optimizer([x]) if make_optimizer else None
-    state, path = {}, [x.data.copy()]
+    state, path = {}, [x.array.copy()]
 
     def step(i):
         x.grad = None
@@ -114,8 +114,8 @@ def descend(f, x0, steps, ctx, rule=None, make_optimizer=None):
         if optimizer is not None:
             optimizer.step()
         else:
-            rule(x.data, x.grad.data, state)
-        path.append(x.data.copy())
+            rule(x.array, x.grad.array, state)
+        path.append(x.array.copy())
         return value
 
     with np.errstate(over="ignore", invalid="ignore"):
@@ -126,7 +126,7 @@ def descend(f, x0, steps, ctx, rule=None, make_optimizer=None):
 def gradient(f, x):
     x = nablab.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
     f(x).backward()
-    return x.grad.data.copy()
+    return x.grad.array.copy()
 
 
 def hessian(f, x, h=1e-5):
@@ -201,7 +201,7 @@ def train_moons(make_optimizer, batch, iterations, ctx, description):
                 "train_acc": accuracy(model(batch.X_train), batch.y_train, threshold=0.0),
                 "test_acc": accuracy(model(batch.X_test), batch.y_test, threshold=0.0),
             }
-    dead = np.stack([(h.data.max(axis=1) <= 0).sum(axis=-1) for h in (h1, h2)], axis=1)
+    dead = np.stack([(h.array.max(axis=1) <= 0).sum(axis=-1) for h in (h1, h2)], axis=1)
     return {"loss": losses, **found, "dead": dead}
 
 

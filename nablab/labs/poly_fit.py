@@ -80,10 +80,10 @@ def _classic_fits(seed, epochs, ctx, lr=0.01, batch_size=10):
         runs[name] = {
             "train": train_losses,
             "test": test_losses,
-            "w": model.weight.data.ravel().tolist(),
-            "b": float(model.bias.data[0]),
-            "stability": stability(X.data, lr=lr),
-            "x": X.data[:, 0].tolist(),
+            "w": model.weight.array.ravel().tolist(),
+            "b": float(model.bias.array[0]),
+            "stability": stability(X.array, lr=lr),
+            "x": X.array[:, 0].tolist(),
         }
     return d, runs
 
@@ -116,11 +116,11 @@ def _current_fits(seed, epochs, long_epochs, ctx):
         runs[name] = {
             "train": train_losses,
             "test": test_losses,
-            "w": model.weight.data.ravel().tolist(),
+            "w": model.weight.array.ravel().tolist(),
         }
-    X, y = d.X_train.data.astype(np.float64), d.y_train.data.astype(np.float64)
+    X, y = d.X_train.array.astype(np.float64), d.y_train.array.astype(np.float64)
     w_opt = np.linalg.lstsq(X, y, rcond=None)[0]
-    Xt, yt = d.X_test.data.astype(np.float64), d.y_test.data.astype(np.float64)
+    Xt, yt = d.X_test.array.astype(np.float64), d.y_test.array.astype(np.float64)
     runs["features_20_least_squares"] = {
         "train": [float(np.mean((X @ w_opt - y) ** 2))],
         "test": [float(np.mean((Xt @ w_opt - yt) ** 2))],
@@ -388,7 +388,7 @@ def experiment(p, ctx) -> Outcome:
         ["fit", "train MSE", "test MSE", "test / train", "diverged"],
         spread_rows,
     )
-    true_w = current_data.true_w.data.ravel()
+    true_w = current_data.true_w.array.ravel()
     current_rows = []
     for name, r in current.items():
         w = np.zeros(4)

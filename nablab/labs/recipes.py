@@ -141,8 +141,8 @@ def linear_layers(model):
 def accuracy(probabilities, y, threshold=0.5):
     """Fraction of rows whose prediction (output > threshold) equals the label; a float for
     (N, 1) outputs, one per seed (an array) for (S, N, 1) outputs."""
-    out = probabilities.data if isinstance(probabilities, Tensor) else probabilities
-    labels = y.data if isinstance(y, Tensor) else y
+    out = probabilities.array if isinstance(probabilities, Tensor) else probabilities
+    labels = y.array if isinstance(y, Tensor) else y
     hits = (out > threshold) == (labels > 0.5)
     return hits.mean(axis=(-2, -1))
 
@@ -171,7 +171,7 @@ def _eval_output(model, grid, seed_index):
     dtype = next(iter(model.parameters())).dtype
     was_training = model.training
     model.eval()
-    out = model(tensor(grid, dtype=dtype)).data
+    out = model(tensor(grid, dtype=dtype)).array
     model.train(was_training)
     out = out if seed_index is None else out[seed_index]
     return out[:, 0]
@@ -302,8 +302,8 @@ def moons_per_seed(seeds, n_samples=300, n_train=200, noise=0.5):
     seed's data stream (`Context.streams(s)[0]`), the first n_train points to train, the rest
     to test."""
     sets = [data.moons(n_samples, noise=noise, seed=Context.streams(s)[0]) for s in seeds]
-    X = np.stack([X.data for X, _ in sets])
-    y = np.stack([y.data for _, y in sets])
+    X = np.stack([X.array for X, _ in sets])
+    y = np.stack([y.array for _, y in sets])
     return SeedBatch(
         list(seeds),
         tensor(X[:, :n_train]),
@@ -367,7 +367,7 @@ def train_mlp_3l(
     def per_seed_bce(it, loss):
         with no_grad():
             per_seed = bce_with_logits(last["logits"].detach(), batch.y_train, reduction="none")
-        return per_seed.data.mean(axis=(1, 2))
+        return per_seed.array.mean(axis=(1, 2))
 
     history = training.train(
         step, iterations, ctx, description, every=record_every, record=per_seed_bce

@@ -111,7 +111,7 @@ def _against_baseline(kind):
 def one_class(model, batch) -> np.ndarray:
     """Per seed: does the trained model predict the same class for every training point?"""
     with no_grad():
-        positive = model(batch.X_train).data[..., 0] > 0
+        positive = model(batch.X_train).array[..., 0] > 0
     return positive.all(axis=1) | ~positive.any(axis=1)
 
 
@@ -251,10 +251,10 @@ def experiment(p, ctx) -> Outcome:
                     )
                     for name, model in models.items()
                 },
-                batch.X_train.data[0],
-                batch.y_train.data[0],
-                X_test=batch.X_test.data[0],
-                y_test=batch.y_test.data[0],
+                batch.X_train.array[0],
+                batch.y_train.array[0],
+                X_test=batch.X_test.array[0],
+                y_test=batch.y_test.array[0],
                 title=f"Seed {seeds[0]}: P(y = 1) of each run (0.5 contour), training points "
                 "filled, test points hollow",
             ),

@@ -52,7 +52,7 @@ def train(
     history = History()
     for i in ctx.track(range(steps), steps, description):
         loss = step(i)
-        value = np.asarray(getattr(loss, "data", loss), dtype=float)
+        value = np.asarray(getattr(loss, "array", loss), dtype=float)
         finite = bool(np.isfinite(value).any())
         if i % every == 0 or i == steps - 1 or not finite:
             history.steps.append(i)

@@ -48,7 +48,7 @@ def chain_gradients(weights: np.ndarray, act, x: float, target: float):
     for w_i in w:
         y = act(w_i * y)
     ((target - y) ** 2).sum().backward()
-    return np.stack([w_i.grad.data for w_i in w], axis=1), y.data
+    return np.stack([w_i.grad.array for w_i in w], axis=1), y.array
 
 
 def _sigmoid_shrinks(m, p):

@@ -60,7 +60,7 @@ def longer_training(lr: float, p, ctx) -> dict:
     ({loss per epoch, test accuracy, ‖W_end − W_start‖_F per layer, ...}, the
     weight-gradient norms of every epoch (epochs, 5))."""
     model, (train, _, test) = build("sigmoid", ctx.seed, p)
-    start = {k: getattr(model, k).weight.data.copy() for k in LAYERS}
+    start = {k: getattr(model, k).weight.array.copy() for k in LAYERS}
     with Monitor(model, every=1) as monitor:  # every epoch's norms are kept
         history = train_full_batch(
             model, train, p.epochs, lr, ctx,
@@ -75,7 +75,7 @@ def longer_training(lr: float, p, ctx) -> dict:
         "fc1_largest_step": float(lr * norms[:, 0].max()),
         "median_fc1_over_fc5": float(np.median(norms[:, 0] / norms[:, 4])),
         "weights_moved": [
-            float(np.linalg.norm(getattr(model, k).weight.data - start[k])) for k in LAYERS
+            float(np.linalg.norm(getattr(model, k).weight.array - start[k])) for k in LAYERS
         ],
     }, norms
 

@@ -53,8 +53,8 @@ def fit(data, lam, batch_size, variant, seed, epochs, lr, ctx):
         weight = w
     else:
         model = nn.Linear(data.X_train.shape[1], 1)
-        model.weight.data[...] = w0.T
-        model.bias.data[...] = b0
+        model.weight.array[...] = w0.T
+        model.bias.array[...] = b0
         groups = [{"params": [model.weight], "weight_decay": lam}, {"params": [model.bias]}]
         optimizer = optim.SGD(groups, lr=lr)
         loss_fn = nn.MSELoss() if variant == "d2l_concise" else _squared_loss
@@ -68,7 +68,7 @@ def fit(data, lam, batch_size, variant, seed, epochs, lr, ctx):
                 per_example.sum().backward()
                 with nablab.no_grad():
                     for p in (w, b):
-                        p.data -= lr * p.grad.data / len(X)
+                        p.array -= lr * p.grad.array / len(X)
                         p.grad = None
             else:
                 loss = loss_fn(forward(X), y)
@@ -78,7 +78,7 @@ def fit(data, lam, batch_size, variant, seed, epochs, lr, ctx):
         with nablab.no_grad():
             train_loss = _squared_loss(forward(data.X_train), data.y_train).item()
             test_loss = _squared_loss(forward(data.X_test), data.y_test).item()
-        return train_loss, test_loss, float(np.linalg.norm(weight.data))
+        return train_loss, test_loss, float(np.linalg.norm(weight.array))
 
     values = train(epoch, epochs, ctx, variant, stop_when_not_finite=False).array()
     return {"train": values[:, 0].tolist(), "test": values[:, 1].tolist(),

@@ -44,10 +44,10 @@ def init_params(hidden: int, seeds: list[int]) -> list:
             (nn.Linear(2, hidden, generator=generator), nn.Linear(hidden, 1, generator=generator))
         )
     stacked = [
-        np.stack([first.weight.data for first, _ in layers]),
-        np.stack([first.bias.data for first, _ in layers])[:, None, :],
-        np.stack([second.weight.data for _, second in layers]),
-        np.stack([second.bias.data for _, second in layers])[:, None, :],
+        np.stack([first.weight.array for first, _ in layers]),
+        np.stack([first.bias.array for first, _ in layers])[:, None, :],
+        np.stack([second.weight.array for _, second in layers]),
+        np.stack([second.bias.array for _, second in layers])[:, None, :],
     ]
     return [tensor(p, requires_grad=True) for p in stacked]
 
@@ -69,7 +69,7 @@ def train(hidden: int, seeds: list[int], epochs: int, lr: float, ctx) -> tuple[l
     (records, seeds), one record every RECORD_EVERY epochs)."""
     X, y = xor()
     params = init_params(hidden, seeds)
-    targets = tensor(np.broadcast_to(y.data, (len(seeds), *y.shape)).copy())
+    targets = tensor(np.broadcast_to(y.array, (len(seeds), *y.shape)).copy())
     optimizer = optim.SGD(params, lr=lr)
 
     def step(epoch):
@@ -78,7 +78,7 @@ def train(hidden: int, seeds: list[int], epochs: int, lr: float, ctx) -> tuple[l
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        return ((out.data - targets.data) ** 2).mean(axis=(1, 2))
+        return ((out.array - targets.array) ** 2).mean(axis=(1, 2))
 
     history = train_loop(step, epochs, ctx, f"{hidden} hidden units", every=RECORD_EVERY)
     return params, history.array()
@@ -87,9 +87,9 @@ def train(hidden: int, seeds: list[int], epochs: int, lr: float, ctx) -> tuple[l
 def evaluate(params: list) -> dict:
     """Per-run accuracy (output > 0.5), the seed's truncation accuracy, MSE and dead units."""
     X, y = xor()
-    out = forward(params, X).data[:, :, 0]
-    target = y.data[:, 0]
-    hidden = hidden_layer(params, X).data
+    out = forward(params, X).array[:, :, 0]
+    target = y.array[:, 0]
+    hidden = hidden_layer(params, X).array
     return {
         "accuracy": ((out > 0.5) == (target > 0.5)).mean(axis=1),
         "seed_rule_accuracy": (out.astype(np.int64) == target).mean(axis=1),
@@ -106,12 +106,12 @@ def hand_set_solution() -> tuple[np.ndarray, np.ndarray]:
     X, _ = xor()
     unused = np.random.default_rng(0)  # the init is overwritten; keep the global stream
     first, second = nn.Linear(2, 2, generator=unused), nn.Linear(2, 1, generator=unused)
-    first.weight.data[...] = [[1, 1], [1, 1]]
-    first.bias.data[...] = [0, -1]
-    second.weight.data[...] = [[1, -2]]
-    second.bias.data[...] = [0]
+    first.weight.array[...] = [[1, 1], [1, 1]]
+    first.bias.array[...] = [0, -1]
+    second.weight.array[...] = [[1, -2]]
+    second.bias.array[...] = [0]
     hidden = relu(first(X))
-    return hidden.data, second(hidden).data[:, 0]
+    return hidden.array, second(hidden).array[:, 0]
 
 
 def sklearn_baselines(runs: int) -> dict[str, np.ndarray]:
@@ -121,7 +121,7 @@ def sklearn_baselines(runs: int) -> dict[str, np.ndarray]:
     from sklearn.svm import SVC
 
     X, y = xor()
-    X, labels = X.data, y.data[:, 0].astype(int)
+    X, labels = X.array, y.array[:, 0].astype(int)
 
     def score(model):
         return np.array([model.fit(X, labels).score(X, labels)])
@@ -145,8 +145,8 @@ def svc_margin() -> float:
     from sklearn.svm import SVC
 
     X, y = xor()
-    model = SVC(kernel="rbf", gamma=0.1).fit(X.data, y.data[:, 0].astype(int))
-    return float(np.abs(model.decision_function(X.data)).max())
+    model = SVC(kernel="rbf", gamma=0.1).fit(X.array, y.array[:, 0].astype(int))
+    return float(np.abs(model.decision_function(X.array)).max())
 
 
 def plot_regions(params: list, hidden: int, runs: dict[str, int], accuracy: np.ndarray):
@@ -157,13 +157,13 @@ def plot_regions(params: list, hidden: int, runs: dict[str, int], accuracy: np.n
     def output(run):
         one_run = [p[run : run + 1] for p in params]
         return lambda grid: np.clip(
-            forward(one_run, tensor(grid.astype(X.dtype))).data[0, :, 0], 0.0, 1.0
+            forward(one_run, tensor(grid.astype(X.dtype))).array[0, :, 0], 0.0, 1.0
         ).astype(np.float64)
 
     return decision_boundaries(
         {f"{label}: run {run}, accuracy {accuracy[run]:.0%}": output(run)
          for label, run in runs.items()},
-        X.data, y.data, xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), ncols=len(runs),
+        X.array, y.array, xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), ncols=len(runs),
         title=f"{hidden} hidden units: output ŷ of a failed and a solved run",
         shade_label="output ŷ (clipped to [0, 1]; class 1 where > 0.5)",
     )  # fmt: skip
@@ -275,7 +275,7 @@ def experiment(p, ctx) -> Outcome:
     X, y = xor()
     hand_rows = [
         [f"({a:g}, {b:g})", h[0], h[1], o, t]
-        for (a, b), h, o, t in zip(X.data, hidden_values, outputs, y.data[:, 0])
+        for (a, b), h, o, t in zip(X.array, hidden_values, outputs, y.array[:, 0])
     ]
     baselines = sklearn_baselines(p.seeds)
     baseline_rows = [
@@ -349,8 +349,8 @@ def experiment(p, ctx) -> Outcome:
             "failed_2_dead": int((results[2][2]["dead_units"][failed] > 0).sum())
             if 2 in results
             else 0,
-            "hand_set_exact": bool(np.array_equal(outputs, y.data[:, 0])),
-            "hand_set_mse": float(((outputs - y.data[:, 0]) ** 2).mean()),
+            "hand_set_exact": bool(np.array_equal(outputs, y.array[:, 0])),
+            "hand_set_mse": float(((outputs - y.array[:, 0]) ** 2).mean()),
             "baseline_accuracy": {name: float(acc.mean()) for name, acc in baselines.items()},
             "logistic_regression_accuracy": float(baselines["LogisticRegression()"].mean()),
             "svc_max_abs_decision": margin,

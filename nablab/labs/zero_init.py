@@ -61,7 +61,7 @@ def models(p) -> dict[str, Model]:
 
 def row_spread(model) -> float:
     """max_j |(fc1.W_j, fc1.b_j) − (fc1.W_0, fc1.b_0)| over hidden units j: 0 when symmetric."""
-    rows = np.concatenate([model.fc1.weight.data, model.fc1.bias.data[:, None]], axis=1)
+    rows = np.concatenate([model.fc1.weight.array, model.fc1.bias.array[:, None]], axis=1)
     return float(np.abs(rows - rows[0]).max())
 
 
@@ -77,7 +77,7 @@ def train_recorded(model_spec, splits, epochs, seed, p, ctx, keep_params=False):
     def record(m):
         spreads.append(row_spread(m))
         if keep_params:
-            params.append({k: v.data.copy() for k, v in m.named_parameters()})
+            params.append({k: v.array.copy() for k, v in m.named_parameters()})
 
     def after_backward(epoch, m):
         monitor.step()
@@ -237,7 +237,7 @@ def experiment(p, ctx) -> Outcome:
     for s in ctx.seeds(p.check_seeds):
         splits = moon1000(Context.streams(s)[0])
         _, hist, _, params, _ = train_recorded(spec[sym], splits, 1, s, p, ctx, keep_params=True)
-        step1[s] = {"positives": int(splits[0][1].data.sum()), "first_loss": hist.losses[0],
+        step1[s] = {"positives": int(splits[0][1].array.sum()), "first_loss": hist.losses[0],
                     **{k: v.tolist() for k, v in params[1].items()}}  # fmt: skip
     zero = p.init_value == 0
 
@@ -365,10 +365,10 @@ def experiment(p, ctx) -> Outcome:
                     )
                     for n in (sym, wide)
                 },  # fmt: skip
-                circles[sym][0]["splits"][0][0].data,
-                circles[sym][0]["splits"][0][1].data,
-                X_test=circles[sym][0]["splits"][2][0].data,
-                y_test=circles[sym][0]["splits"][2][1].data,
+                circles[sym][0]["splits"][0][0].array,
+                circles[sym][0]["splits"][0][1].array,
+                X_test=circles[sym][0]["splits"][2][0].array,
+                y_test=circles[sym][0]["splits"][2][1].array,
                 xlim=(-1.5, 1.5),
                 ylim=(-1.5, 1.5),
                 ncols=2,

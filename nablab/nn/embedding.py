@@ -17,7 +17,7 @@ def embedding(input, weight, padding_idx=None):
     δ_W = scatter-add of δ_Z into the picked rows (the getitem op's backward); rows at
     `padding_idx` receive no gradient.
     """
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input.array if isinstance(input, Tensor) else np.asarray(input)
     n = weight.shape[0]
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
@@ -58,7 +58,7 @@ class Embedding(Module):
     def reset_parameters(self, generator=None):
         init.normal_(self.weight, generator=generator)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     def forward(self, input):
         return embedding(input, self.weight, self.padding_idx)

@@ -1,6 +1,6 @@
 """Weight initialisation, in place, with PyTorch's formulas.
 
-Every function writes into `tensor.data` (no graph is recorded), draws from the
+Every function writes into `tensor.array` (no graph is recorded), draws from the
 library's generator (`nablab.manual_seed`) unless given a `generator`
 (a `numpy.random.Generator`), and returns the tensor.
 
@@ -74,7 +74,7 @@ def _rng(generator):
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values
+    tensor.array[...] = values
     return tensor
 
 

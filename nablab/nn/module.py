@@ -262,7 +262,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad.data[...] = 0
+                param.grad.array[...] = 0
 
     # ----- dtype and device ---------------------------------------------------------
     def to(self, *args, dtype=None, device=None, non_blocking=False):
@@ -275,10 +275,10 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"Module.to only accepts floating point dtypes, but got {dtype}")
         for t in itertools.chain(self.parameters(), self.buffers()):
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype, copy=False)
+            if t.array.dtype.kind == "f":
+                t.array = t.array.astype(dtype, copy=False)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype, copy=False)
+                    t.grad.array = t.grad.array.astype(dtype, copy=False)
         return self
 
     def cpu(self):
@@ -339,10 +339,10 @@ class Module:
             if name not in state_dict:
                 continue
             value = _as_numpy(state_dict[name], name)
-            if value.shape != target.data.shape:
+            if value.shape != target.array.shape:
                 errors.append(
                     f"size mismatch for {name}: copying a param with shape {value.shape} from "
-                    f"checkpoint, the shape in current model is {target.data.shape}."
+                    f"checkpoint, the shape in current model is {target.array.shape}."
                 )
             arrays[name] = value
         if errors:
@@ -351,7 +351,7 @@ class Module:
                 + "\n\t".join(errors)
             )
         for name, value in arrays.items():
-            np.copyto(own[name].data, value, casting="unsafe")
+            np.copyto(own[name].array, value, casting="unsafe")
         return IncompatibleKeys(missing, unexpected)
 
     # ----- printing ---------------------------------------------------------------
@@ -384,7 +384,7 @@ def _quoted(names):
 def _as_numpy(value, name):
     """A NumPy view of a state-dict value: nablab Tensor, ndarray, or a torch tensor."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         value = value.detach().cpu()
     try:

@@ -52,13 +52,13 @@ def batch_norm(
             raise ValueError(
                 "batch_norm: running_mean and running_var are needed when not training"
             )
-        stats = (running_mean.data.reshape(view), running_var.data.reshape(view))
+        stats = (running_mean.array.reshape(view), running_var.array.reshape(view))
         return normalize(input, axes, weight, bias, eps, stats, view, "batch_norm")[0]
     count = _values_per_channel(shape)
     out, mean, var = normalize(input, axes, weight, bias, eps, None, view, "batch_norm")
     for buffer, batch in ((running_mean, mean), (running_var, var * (count / (count - 1)))):
         if buffer is not None:
-            data = buffer.data
+            data = buffer.array
             data *= 1 - momentum
             data += momentum * batch.reshape(channels).astype(data.dtype, copy=False)
     return out
@@ -140,17 +140,17 @@ class BatchNorm1d(Module):
     def reset_running_stats(self):
         """running_mean ← 0, running_var ← 1, num_batches_tracked ← 0."""
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def reset_parameters(self):
         """Running statistics reset, γ ← 1, β ← 0."""
         self.reset_running_stats()
         if self.weight is not None:
-            self.weight.data[...] = 1
+            self.weight.array[...] = 1
         if self.bias is not None:
-            self.bias.data[...] = 0
+            self.bias.array[...] = 0
 
     def forward(self, input):
         if input.ndim not in (2, 3):
@@ -164,9 +164,9 @@ class BatchNorm1d(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             _values_per_channel(input.shape)  # a batch of one fails before the count moves
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked.array)
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
         return batch_norm(
@@ -217,9 +217,9 @@ class LayerNorm(Module):
     def reset_parameters(self):
         """γ ← 1, β ← 0."""
         if self.weight is not None:
-            self.weight.data[...] = 1
+            self.weight.array[...] = 1
         if self.bias is not None:
-            self.bias.data[...] = 0
+            self.bias.array[...] = 0
 
     def forward(self, input):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)

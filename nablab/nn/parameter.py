@@ -18,7 +18,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         super().__init__([])  # a plain leaf; then adopt the data without another copy
         if data is not None:
-            self.data = data.data if isinstance(data, Tensor) else as_array(data)
+            self.array = data.array if isinstance(data, Tensor) else as_array(data)
         if requires_grad:
             self.requires_grad_()
 

@@ -85,12 +85,12 @@ def _fused(kernel, x, states, weights, reverse):
     """
     w_ih, w_hh, b_ih, b_hh = weights
     parents = (x, *states) + tuple(w for w in weights if w is not None)
-    xd = x.data[::-1] if reverse else x.data
+    xd = x.array[::-1] if reverse else x.array
     T, B, _ = xd.shape
     x2 = xd.reshape(T * B, -1)
     need_grad = mode.grad_enabled and any(p.requires_grad for p in parents)
-    data = [None if w is None else w.data for w in weights]
-    hs, cell, saved = kernel.forward(x2, T, [s.data for s in states], *data, need_grad)
+    data = [None if w is None else w.array for w in weights]
+    hs, cell, saved = kernel.forward(x2, T, [s.array for s in states], *data, need_grad)
     if cell is None:
         out = hs[1:][::-1] if reverse else hs[1:]
     else:  # hs has a spare row T + 1 that holds the final cell

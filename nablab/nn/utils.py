@@ -26,12 +26,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     norm_type = float(norm_type)
     if not grads:
         return Tensor(0.0)
-    dtype = grads[0].data.dtype
+    dtype = grads[0].array.dtype
     if math.isinf(norm_type):
-        norms = [np.abs(g.data).max(initial=0) for g in grads]
+        norms = [np.abs(g.array).max(initial=0) for g in grads]
         total = np.asarray(max(norms), dtype)
     else:
-        norms = [np.linalg.norm(g.data.ravel(), norm_type) for g in grads]
+        norms = [np.linalg.norm(g.array.ravel(), norm_type) for g in grads]
         total = np.asarray(np.linalg.norm(np.array(norms, dtype), norm_type), dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
@@ -42,7 +42,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = max_norm / (total + 1e-6)
     if coef < 1:
         for g in grads:
-            g.data *= coef.astype(g.data.dtype)
+            g.array *= coef.astype(g.array.dtype)
     return from_numpy(total)
 
 
@@ -50,7 +50,7 @@ def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element to [−clip_value, clip_value], in place."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        np.clip(g.data, -clip_value, clip_value, out=g.data)
+        np.clip(g.array, -clip_value, clip_value, out=g.array)
 
 
 def parameters_to_vector(parameters):
@@ -60,13 +60,13 @@ def parameters_to_vector(parameters):
 
 def vector_to_parameters(vec, parameters):
     """Copy consecutive slices of the 1-D `vec` into the parameters' data, in place."""
-    data = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    data = vec.array if isinstance(vec, Tensor) else np.asarray(vec)
     start = 0
     for p in parameters:
-        n = p.data.size
+        n = p.array.size
         if start + n > data.size:
             raise ValueError(f"vector_to_parameters: vec has {data.size} elements, too few")
-        p.data[...] = data[start : start + n].reshape(p.data.shape)
+        p.array[...] = data[start : start + n].reshape(p.array.shape)
         start += n
     if start != data.size:
         raise ValueError(

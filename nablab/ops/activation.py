@@ -18,7 +18,7 @@ def sigmoid(a):
     δ_A = δ_Z ⊙ Z ⊙ (1 − Z).
     """
     a = floating(a)
-    z = np.logaddexp(0, -a.data, out=np.empty_like(a.data))  # an array even when 0-d
+    z = np.logaddexp(0, -a.array, out=np.empty_like(a.array))  # an array even when 0-d
     np.negative(z, out=z)
     np.exp(z, out=z)
     return record(z, (a,), lambda g: (g * z * (1 - z),), "sigmoid")
@@ -28,7 +28,7 @@ def sigmoid(a):
 def tanh(a):
     """Z = tanh A.   δ_A = δ_Z ⊙ (1 − Z²)."""
     a = floating(a)
-    z = np.tanh(a.data)
+    z = np.tanh(a.array)
     return record(z, (a,), lambda g: (g * (1 - z * z),), "tanh")
 
 
@@ -36,14 +36,14 @@ def tanh(a):
 def relu(a):
     """Z = max(A, 0).   δ_A = δ_Z ⊙ (A > 0), computed as δ_Z ⊙ sign(Z) (float × float is
     faster in NumPy than float × bool; sign(Z) is 1 where A > 0 and 0 elsewhere)."""
-    z = np.maximum(a.data, 0)
+    z = np.maximum(a.array, 0)
     return record(z, (a,), lambda g: (g * np.sign(z),), "relu")
 
 
 @register
 def leaky_relu(a, negative_slope=0.01):
     """Z = A if A > 0 else s·A.   δ_A = δ_Z ⊙ (1 if A > 0 else s)."""
-    x, s = a.data, negative_slope
+    x, s = a.array, negative_slope
     positive = x > 0
     z = np.where(positive, x, x * s)
     return record(z, (a,), lambda g: (np.where(positive, g, g * s),), "leaky_relu")
@@ -52,7 +52,7 @@ def leaky_relu(a, negative_slope=0.01):
 @register
 def elu(a, alpha=1.0):
     """Z = A if A > 0 else α(e^A − 1).   δ_A = δ_Z ⊙ (1 if A > 0 else Z + α)."""
-    x = a.data
+    x = a.array
     positive = x > 0
     z = np.where(positive, x, alpha * np.expm1(np.minimum(x, 0)))
     return record(z, (a,), lambda g: (np.where(positive, g, g * (z + alpha)),), "elu")
@@ -64,7 +64,7 @@ def softplus(a, beta=1.0, threshold=20.0):
 
     δ_A = δ_Z ⊙ σ(βA)  (1 above the threshold).
     """
-    x = a.data
+    x = a.array
     bx = beta * x
     linear = bx > threshold
     z = np.where(linear, x, np.logaddexp(0, bx) / beta)

@@ -19,12 +19,12 @@ def as_tensor_like(value, like):
         return value
     kind = type(value)
     if kind is float or kind is int:  # the common case, e.g. x * 0.5
-        dtype = like.data.dtype
+        dtype = like.array.dtype
         if kind is float and dtype.kind != "f":
             dtype = dtypes.get_default_dtype()
         return Tensor._wrap(np.array(value, dtype))
     if np.ndim(value) == 0 and not isinstance(value, np.ndarray):
-        return const(value, dtypes.scalar_dtype(value, like.data.dtype))
+        return const(value, dtypes.scalar_dtype(value, like.array.dtype))
     return Tensor._wrap(as_array(value))
 
 
@@ -34,7 +34,7 @@ def operands(a, b):
         b = as_tensor_like(b, a)
     elif not isinstance(a, Tensor):
         a = as_tensor_like(a, b)
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a.array.dtype, b.array.dtype
     if da is not db and da != db:
         common = dtypes.promote(da, db)
         if da != common:
@@ -47,14 +47,14 @@ def operands(a, b):
 @register(public=False)
 def to_dtype(a, dtype):
     """Z = A cast to `dtype`.  δ_A = δ_Z cast back to A's dtype (floats only)."""
-    if a.data.dtype == dtype:
+    if a.array.dtype == dtype:
         return a
-    src = a.data.dtype
+    src = a.array.dtype
 
     def backward(g):
         return (g.astype(src),)
 
-    out = record(a.data.astype(dtype), (a,) if dtype.kind == "f" else (), backward, "to")
+    out = record(a.array.astype(dtype), (a,) if dtype.kind == "f" else (), backward, "to")
     return out
 
 

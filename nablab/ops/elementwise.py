@@ -13,15 +13,15 @@ from .registry import register
 
 def _broadcast(fn, name, a, b):
     try:
-        return fn(a.data, b.data)
+        return fn(a.array, b.array)
     except ValueError:
-        raise shape_error(name, a.data.shape, b.data.shape) from None
+        raise shape_error(name, a.array.shape, b.array.shape) from None
 
 
 def floating(a):
     """A itself if it holds floats, else cast to the default float dtype: PyTorch's rule
     for ops with real-valued results (exp of an int tensor is float32, not int)."""
-    return a if a.data.dtype.kind == "f" else a.to(dtypes.get_default_dtype())
+    return a if a.array.dtype.kind == "f" else a.to(dtypes.get_default_dtype())
 
 
 @register
@@ -29,7 +29,7 @@ def add(a, b):
     """Z = A + B.   δ_A = δ_Z,  δ_B = δ_Z (each summed over its broadcast axes)."""
     a, b = operands(a, b)
     z = _broadcast(np.add, "add", a, b)
-    sa, sb = a.data.shape, b.data.shape
+    sa, sb = a.array.shape, b.array.shape
 
     def backward(g):
         return unbroadcast(g, sa), unbroadcast(g, sb)
@@ -42,7 +42,7 @@ def sub(a, b):
     """Z = A − B.   δ_A = δ_Z,  δ_B = −δ_Z."""
     a, b = operands(a, b)
     z = _broadcast(np.subtract, "sub", a, b)
-    sa, sb = a.data.shape, b.data.shape
+    sa, sb = a.array.shape, b.array.shape
 
     def backward(g):
         return unbroadcast(g, sa), unbroadcast(-g, sb) if b.requires_grad else None
@@ -64,8 +64,8 @@ def mul(a, b):
     z = _broadcast(np.multiply, "mul", a, b)
 
     def backward(g):
-        ga = unbroadcast(g * b.data, a.data.shape) if a.requires_grad else None
-        gb = unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None
+        ga = unbroadcast(g * b.array, a.array.shape) if a.requires_grad else None
+        gb = unbroadcast(g * a.array, b.array.shape) if b.requires_grad else None
         return ga, gb
 
     return record(z, (a, b), backward, "mul")
@@ -79,9 +79,9 @@ def div(a, b):
     z = _broadcast(np.divide, "div", a, b)
 
     def backward(g):
-        ga = g / b.data
-        gb = unbroadcast(-ga * z, b.data.shape) if b.requires_grad else None
-        return unbroadcast(ga, a.data.shape), gb
+        ga = g / b.array
+        gb = unbroadcast(-ga * z, b.array.shape) if b.requires_grad else None
+        return unbroadcast(ga, a.array.shape), gb
 
     return record(z, (a, b), backward, "div")
 
@@ -101,22 +101,22 @@ def pow(a, p):
     where A = 0 and p ≥ 0 (instead of 0·ln 0 = NaN).
     """
     if not isinstance(p, Tensor):
-        if a.data.dtype.kind != "f" and isinstance(p, float):
+        if a.array.dtype.kind != "f" and isinstance(p, float):
             a = a.to(dtypes.get_default_dtype())
-        exponent = np.asarray(p, dtype=a.data.dtype) if a.data.dtype.kind == "f" else p
-        z = a.data**exponent
+        exponent = np.asarray(p, dtype=a.array.dtype) if a.array.dtype.kind == "f" else p
+        z = a.array**exponent
 
         def backward_const(g):
             if exponent == 0:
                 return (np.zeros_like(g),)
-            return (g * exponent * a.data ** (exponent - 1),)
+            return (g * exponent * a.array ** (exponent - 1),)
 
         return record(z, (a,), backward_const, "pow")
     a, p = operands(a, p)
     z = _broadcast(np.power, "pow", a, p)
 
     def backward(g):
-        x, e = a.data, p.data
+        x, e = a.array, p.array
         ga = gp = None
         if a.requires_grad:
             base = np.where(e == 0, 1, x)  # p = 0: p·1^(p−1) = 0, no 0^(−1)
@@ -138,14 +138,14 @@ def rpow(a, base):
 @register
 def neg(a):
     """Z = −A.   δ_A = −δ_Z."""
-    return record(-a.data, (a,), lambda g: (-g,), "neg")
+    return record(-a.array, (a,), lambda g: (-g,), "neg")
 
 
 @register
 def exp(a):
     """Z = e^A.   δ_A = δ_Z ⊙ Z (the output is reused)."""
     a = floating(a)
-    z = np.exp(a.data)
+    z = np.exp(a.array)
     return record(z, (a,), lambda g: (g * z,), "exp")
 
 
@@ -153,7 +153,7 @@ def exp(a):
 def log(a):
     """Z = ln A.   δ_A = δ_Z / A."""
     a = floating(a)
-    x = a.data
+    x = a.array
     return record(np.log(x), (a,), lambda g: (g / x,), "log")
 
 
@@ -161,7 +161,7 @@ def log(a):
 def sqrt(a):
     """Z = √A.   δ_A = δ_Z / (2Z)."""
     a = floating(a)
-    z = np.sqrt(a.data)
+    z = np.sqrt(a.array)
     return record(z, (a,), lambda g: (g / (2 * z),), "sqrt")
 
 
@@ -169,7 +169,7 @@ def sqrt(a):
 def sin(a):
     """Z = sin A.   δ_A = δ_Z ⊙ cos A."""
     a = floating(a)
-    x = a.data
+    x = a.array
     return record(np.sin(x), (a,), lambda g: (g * np.cos(x),), "sin")
 
 
@@ -177,14 +177,14 @@ def sin(a):
 def cos(a):
     """Z = cos A.   δ_A = −δ_Z ⊙ sin A."""
     a = floating(a)
-    x = a.data
+    x = a.array
     return record(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "cos")
 
 
 @register
 def abs(a):
     """Z = |A|.   δ_A = δ_Z ⊙ sign(A)  (0 at A = 0, as PyTorch)."""
-    x = a.data
+    x = a.array
     return record(np.abs(x), (a,), lambda g: (g * np.sign(x),), "abs")
 
 
@@ -195,7 +195,7 @@ def clamp(a, min=None, max=None):
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, float) or isinstance(max, float):
         a = floating(a)  # ints clamped to 0.5 are floats, as in PyTorch, not rounded
-    x = a.data
+    x = a.array
     z = np.clip(x, min, max)
     if z.dtype != x.dtype:
         z = z.astype(x.dtype)
@@ -228,9 +228,9 @@ def _select(fn, wins, name, a, b):
     z = _broadcast(fn, name, a, b)
 
     def backward(g):
-        share = np.where(wins(a.data, b.data), 1.0, np.where(a.data == b.data, 0.5, 0.0))
+        share = np.where(wins(a.array, b.array), 1.0, np.where(a.array == b.array, 0.5, 0.0))
         share = share.astype(g.dtype)
-        return unbroadcast(g * share, a.data.shape), unbroadcast(g * (1 - share), b.data.shape)
+        return unbroadcast(g * share, a.array.shape), unbroadcast(g * (1 - share), b.array.shape)
 
     return record(z, (a, b), backward, name)
 
@@ -238,19 +238,19 @@ def _select(fn, wins, name, a, b):
 @register
 def where(condition, a, b):
     """Z = A where C else B.   δ_A = δ_Z ⊙ C,  δ_B = δ_Z ⊙ ¬C."""
-    c = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    c = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
     if c.dtype != np.bool_:
         c = c.astype(bool)
     a, b = operands(a, b) if isinstance(a, Tensor) else operands(b, a)[::-1]
     try:
-        z = np.where(c, a.data, b.data)
+        z = np.where(c, a.array, b.array)
     except ValueError:
-        raise shape_error("where", c.shape, a.data.shape, b.data.shape) from None
+        raise shape_error("where", c.shape, a.array.shape, b.array.shape) from None
 
     def backward(g):
         zero = np.zeros((), g.dtype)
-        return unbroadcast(np.where(c, g, zero), a.data.shape), unbroadcast(
-            np.where(c, zero, g), b.data.shape
+        return unbroadcast(np.where(c, g, zero), a.array.shape), unbroadcast(
+            np.where(c, zero, g), b.array.shape
         )
 
     return record(z, (a, b), backward, "where")
@@ -259,13 +259,13 @@ def where(condition, a, b):
 @register
 def masked_fill(a, mask, value):
     """Z = value where mask else A."""
-    return where(mask, const(value, a.data.dtype), a)
+    return where(mask, const(value, a.array.dtype), a)
 
 
 @register
 def clone(a):
     """Z = a copy of A.   δ_A = δ_Z."""
-    return record(a.data.copy(), (a,), lambda g: (g,), "clone")
+    return record(a.array.copy(), (a,), lambda g: (g,), "clone")
 
 
 @register(public=False, differentiable=False)

@@ -14,7 +14,7 @@ def matmul(a, b):
     δ_A = δ_Z @ Bᵀ,  δ_B = Aᵀ @ δ_Z (summed over broadcast batch dims).
     """
     a, b = operands(a, b)
-    x, w = a.data, b.data
+    x, w = a.array, b.array
     if x.ndim == 0 or w.ndim == 0:
         raise ValueError(
             f"matmul: both operands need at least 1 dim, got shapes {x.shape} and {w.shape}"
@@ -55,7 +55,7 @@ def linear(x, weight, bias=None):
     δ_X = δ_Z W,  δ_W = δ_Zᵀ X,  δ_b = Σ_rows δ_Z  (rows = every leading dim of X).
     """
     x, weight = operands(x, weight)
-    xd, wd = x.data, weight.data
+    xd, wd = x.array, weight.array
     if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[1]:
         raise shape_error(
             "linear", xd.shape, wd.shape, why="do not fit: need (..., in) and (out, in)"
@@ -63,10 +63,10 @@ def linear(x, weight, bias=None):
     z = xd @ wd.T
     if bias is not None:
         x, bias = operands(x, bias)
-        if bias.data.shape != (wd.shape[0],):
+        if bias.array.shape != (wd.shape[0],):
             why = "differ: the bias must have shape (out,)"
-            raise shape_error("linear", bias.data.shape, (wd.shape[0],), why=why)
-        z += bias.data
+            raise shape_error("linear", bias.array.shape, (wd.shape[0],), why=why)
+        z += bias.array
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     rows = xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])

@@ -53,12 +53,12 @@ def _shape_hint(a, b):
 def _pair(op, input, target):
     """(input, target) as float Tensors of one dtype and the same shape."""
     x, y = operands(input, target)
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating point input, got dtype {x.data.dtype}")
-    if x.data.shape != y.data.shape:
+    if x.array.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got dtype {x.array.dtype}")
+    if x.array.shape != y.array.shape:
         raise ValueError(
-            f"{op}: input shape {x.data.shape} and target shape {y.data.shape} differ; "
-            "pass a target of the input's shape." + _shape_hint(x.data.shape, y.data.shape)
+            f"{op}: input shape {x.array.shape} and target shape {y.array.shape} differ; "
+            "pass a target of the input's shape." + _shape_hint(x.array.shape, y.array.shape)
         )
     return x, y
 
@@ -70,7 +70,7 @@ def _constant(op, name, value, like):
     if isinstance(value, Tensor):
         if value.requires_grad:
             raise ValueError(f"{op}: {name} is a constant here; pass {name}.detach()")
-        value = value.data
+        value = value.array
     w = np.asarray(value, dtype=like.dtype)
     try:
         shape = np.broadcast_shapes(w.shape, like.shape)
@@ -86,7 +86,7 @@ def _constant(op, name, value, like):
 def mse_loss(input, target, reduction="mean"):
     """ℓ = (x − y)².   δ_x = 2(x − y) ⊙ δ_ℓ,  δ_y = −δ_x."""
     x, y = _pair("mse_loss", input, target)
-    d = x.data - y.data
+    d = x.array - y.array
 
     def grads(g):
         gx = 2 * d * g
@@ -98,7 +98,7 @@ def mse_loss(input, target, reduction="mean"):
 def l1_loss(input, target, reduction="mean"):
     """ℓ = |x − y|.   δ_x = sign(x − y) ⊙ δ_ℓ (0 where x = y),  δ_y = −δ_x."""
     x, y = _pair("l1_loss", input, target)
-    d = x.data - y.data
+    d = x.array - y.array
 
     def grads(g):
         gx = np.sign(d) * g
@@ -114,7 +114,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     Prefer binary_cross_entropy_with_logits on logits: it needs no clamp.
     """
     x, y = _pair("binary_cross_entropy", input, target)
-    xd, yd = x.data, y.data
+    xd, yd = x.array, y.array
     if xd.size and not (xd.min() >= 0 and xd.max() <= 1):
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1, got "
@@ -149,7 +149,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     """
     op = "binary_cross_entropy_with_logits"
     x, y = _pair(op, input, target)
-    xd, yd = x.data, y.data
+    xd, yd = x.array, y.array
     w = _constant(op, "weight", weight, xd)
     p = _constant(op, "pos_weight", pos_weight, xd)
     s = np.logaddexp(0, -xd)
@@ -180,7 +180,7 @@ def _class_weights(op, weight, num_classes, ndim, class_dim, dtype):
     if isinstance(weight, Tensor):
         if weight.requires_grad:
             raise ValueError(f"{op}: weight is a constant here; pass weight.detach()")
-        weight = weight.data
+        weight = weight.array
     w = np.asarray(weight, dtype=dtype)
     if w.shape != (num_classes,):
         raise ValueError(
@@ -198,7 +198,7 @@ def _index_targets(op, x, target, w, class_dim, ignore_index, smoothing):
     q_c = (1 − ε) w_t [c = t] + (ε/C) w_c, and q = 0 where t = ignore_index;
     divisor = Σ over kept targets of w_t.
     """
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target.array if isinstance(target, Tensor) else np.asarray(target)
     expected = x.shape[:class_dim] + x.shape[class_dim + 1 :]
     if t.shape != expected:
         raise ValueError(
@@ -231,7 +231,7 @@ def _class_losses(op, input, target, weight, ignore_index, reduction, smoothing,
     _check_reduction(op, reduction)
     if not 0.0 <= smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {smoothing}")
-    target_kind = (target.data if isinstance(target, Tensor) else np.asarray(target)).dtype.kind
+    target_kind = (target.array if isinstance(target, Tensor) else np.asarray(target)).dtype.kind
     if target_kind == "f" and from_logits:
         x, y = _pair(op, input, target)
     elif target_kind in "iu":
@@ -242,7 +242,7 @@ def _class_losses(op, input, target, weight, ignore_index, reduction, smoothing,
             + (" or class probabilities of a float dtype" if from_logits else "")
             + f", got a target of dtype {np.asarray(target).dtype}"
         )
-    xd = x.data
+    xd = x.array
     if xd.dtype.kind != "f" or xd.ndim == 0:
         raise ValueError(
             f"{op}: expected a float input of shape (N, C, ...) or (C,), got "
@@ -255,7 +255,7 @@ def _class_losses(op, input, target, weight, ignore_index, reduction, smoothing,
     if y is None:
         q, divisor = _index_targets(op, xd, target, w, class_dim, ignore_index, smoothing)
     else:
-        q = y.data * (1 - smoothing) + smoothing / num_classes
+        q = y.array * (1 - smoothing) + smoothing / num_classes
         if w is not None:
             q = q * w
         divisor = None

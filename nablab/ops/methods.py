@@ -31,7 +31,7 @@ def _setitem(self, index, value):
             "in-place assignment to a tensor that requires grad would corrupt its gradient; "
             "do it under nablab.no_grad() or on .data"
         )
-    self.data[shape.as_index(index)] = value.data if isinstance(value, Tensor) else value
+    self.array[shape.as_index(index)] = value.array if isinstance(value, Tensor) else value
 
 
 def _cast(dtype):
@@ -135,7 +135,7 @@ TENSOR_METHODS = {
     "unbind": shape.unbind,
     "gather": shape.gather,
     "view": shape.reshape,
-    "T": property(lambda self: shape.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))),
+    "T": property(lambda self: shape.permute(self, tuple(range(self.array.ndim - 1, -1, -1)))),
     "mT": property(lambda self: shape.transpose(self, -2, -1)),
     # dtype
     "to": _to,

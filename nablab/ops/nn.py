@@ -10,9 +10,9 @@ from .registry import register
 @register
 def softmax(a, dim=-1):
     """Z_i = e^(A_i − m) / Σ_j e^(A_j − m) along `dim`.   δ_A = Z ⊙ (δ_Z − Σ_j δ_Z,j Z_j)."""
-    (d,) = reduce_axes(a.data.ndim, dim)
+    (d,) = reduce_axes(a.array.ndim, dim)
     _check_float(a, "softmax")
-    e = np.exp(a.data - a.data.max(axis=d, keepdims=True, initial=-np.inf))  # initial: dim of 0
+    e = np.exp(a.array - a.array.max(axis=d, keepdims=True, initial=-np.inf))  # initial: dim of 0
     z = e / e.sum(axis=d, keepdims=True)
 
     def backward(g):
@@ -24,9 +24,9 @@ def softmax(a, dim=-1):
 @register
 def log_softmax(a, dim=-1):
     """Z = A − m − ln Σ_j e^(A_j − m) along `dim`.   δ_A = δ_Z − e^Z Σ_j δ_Z,j."""
-    (d,) = reduce_axes(a.data.ndim, dim)
+    (d,) = reduce_axes(a.array.ndim, dim)
     _check_float(a, "log_softmax")
-    shifted = a.data - a.data.max(axis=d, keepdims=True, initial=-np.inf)
+    shifted = a.array - a.array.max(axis=d, keepdims=True, initial=-np.inf)
     with np.errstate(divide="ignore"):  # a dim of size 0: ln 0, broadcast to nothing
         z = shifted - np.log(np.exp(shifted).sum(axis=d, keepdims=True))
 
@@ -38,14 +38,14 @@ def log_softmax(a, dim=-1):
 
 def _check_float(a, name):
     """PyTorch has no softmax of integers either (it asks for a dtype=)."""
-    if a.data.dtype.kind != "f":
-        raise TypeError(f"{name} needs a floating point tensor, got dtype {a.data.dtype}")
+    if a.array.dtype.kind != "f":
+        raise TypeError(f"{name} needs a floating point tensor, got dtype {a.array.dtype}")
 
 
 @register(differentiable=False)
 def one_hot(a, num_classes=-1):
     """Int64 tensor with a 1 at each index of `a` along a new last axis (no gradient)."""
-    idx = a.data if isinstance(a, Tensor) else np.asarray(a)
+    idx = a.array if isinstance(a, Tensor) else np.asarray(a)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot expects an integer tensor, got dtype {idx.dtype}")
     if num_classes == -1:
@@ -70,9 +70,9 @@ def dropout(a, p=0.5, training=True, generator=None):
         return a
     rng = generator if generator is not None else random.default_generator()
     if p == 1:
-        scale = np.zeros_like(a.data)
+        scale = np.zeros_like(a.array)
     else:
-        draw = np.float32 if a.data.dtype == np.float32 else np.float64  # float32 draws: faster
-        scale = (rng.random(a.data.shape, dtype=draw) >= p).astype(a.data.dtype)
+        draw = np.float32 if a.array.dtype == np.float32 else np.float64  # float32 draws: faster
+        scale = (rng.random(a.array.shape, dtype=draw) >= p).astype(a.array.dtype)
         scale *= 1 / (1 - p)
-    return record(a.data * scale, (a,), lambda g: (g * scale,), "dropout")
+    return record(a.array * scale, (a,), lambda g: (g * scale,), "dropout")

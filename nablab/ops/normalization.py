@@ -34,7 +34,7 @@ def normalize(x, axes, weight=None, bias=None, eps=1e-5, stats=None, view=None, 
     if bias is not None:
         x, bias = operands(x, bias)
     parents = (x, *(p for p in (weight, bias) if p is not None))
-    xd = x.data
+    xd = x.array
     if stats is None:
         mean = xd.mean(axis=axes, keepdims=True)
         centered = xd - mean
@@ -44,10 +44,10 @@ def normalize(x, axes, weight=None, bias=None, eps=1e-5, stats=None, view=None, 
         centered = xd - mean
     inv_std = 1.0 / np.sqrt(var + eps)
     xhat = centered * inv_std
-    gamma = None if weight is None else _view(weight.data, view)
+    gamma = None if weight is None else _view(weight.array, view)
     z = xhat if gamma is None else xhat * gamma
     if bias is not None:
-        z = z + _view(bias.data, view)
+        z = z + _view(bias.array, view)
     batch_stats = stats is None
 
     def backward(g):
@@ -78,5 +78,5 @@ def _view(array, shape):
 
 def _reduce(g, param, view):
     """δ of a parameter broadcast to g's shape (through `view`): g summed over those axes."""
-    shape = param.data.shape
+    shape = param.array.shape
     return unbroadcast(g, shape if view is None else tuple(view)).reshape(shape)

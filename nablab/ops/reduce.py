@@ -29,8 +29,8 @@ def _spread(g, kept, shape):
 @register
 def sum(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = Σ_axes A.   δ_A = δ_Z broadcast over the summed axes."""
-    axes, shape = reduce_axes(a.data.ndim, dim, axis), a.data.shape
-    x = a.data if a.data.dtype.kind in "fc" else a.data.astype(np.int64)
+    axes, shape = reduce_axes(a.array.ndim, dim, axis), a.array.shape
+    x = a.array if a.array.dtype.kind in "fc" else a.array.astype(np.int64)
     z = np.add.reduce(x, axis=axes, keepdims=keep(keepdim, keepdims))
     kept = _kept(shape, axes)
     return record(np.asarray(z), (a,), lambda g: (_spread(g, kept, shape),), "sum")
@@ -39,12 +39,12 @@ def sum(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
 @register
 def mean(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = (1/n) Σ_axes A.   δ_A = δ_Z / n broadcast over the averaged axes (NaN for n = 0)."""
-    if a.data.dtype.kind != "f":
-        raise TypeError(f"mean needs a floating point tensor, got dtype {a.data.dtype}")
-    axes, shape = reduce_axes(a.data.ndim, dim, axis), a.data.shape
+    if a.array.dtype.kind != "f":
+        raise TypeError(f"mean needs a floating point tensor, got dtype {a.array.dtype}")
+    axes, shape = reduce_axes(a.array.ndim, dim, axis), a.array.shape
     n = int(np.prod([shape[i] for i in axes]))
     inverse = 1 / n if n else np.nan  # the mean of nothing is NaN (as PyTorch)
-    z = np.asarray(np.add.reduce(a.data, axis=axes, keepdims=keep(keepdim, keepdims)) * inverse)
+    z = np.asarray(np.add.reduce(a.array, axis=axes, keepdims=keep(keepdim, keepdims)) * inverse)
     kept = _kept(shape, axes)
     return record(z, (a,), lambda g: (_spread(g * inverse, kept, shape),), "mean")
 
@@ -57,7 +57,7 @@ def var(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.asarray(np.sum(centred * centred, axis=axes, keepdims=kd) / dof)
 
-    kept = _kept(a.data.shape, axes)
+    kept = _kept(a.array.shape, axes)
     two_over_dof = 2 / dof if dof else np.inf
 
     def backward(g):
@@ -74,7 +74,7 @@ def std(a, dim=None, keepdim=False, *, correction=None, unbiased=None, axis=None
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.asarray(np.sqrt(np.sum(centred * centred, axis=axes, keepdims=kd) / dof))
 
-    kept = _kept(a.data.shape, axes)
+    kept = _kept(a.array.shape, axes)
 
     def backward(g):
         zk = z.reshape(kept)
@@ -88,9 +88,9 @@ def _moments_args(a, dim, axis, keepdim, keepdims, correction, unbiased):
     """(axes, keepdim, dof = max(n − c, 0), A − Ā); with no elements A − Ā is empty."""
     if correction is None:
         correction = 1 if unbiased is None else int(bool(unbiased))
-    axes = reduce_axes(a.data.ndim, dim, axis)
-    n = int(np.prod([a.data.shape[i] for i in axes]))
-    centred = a.data - (a.data.mean(axis=axes, keepdims=True) if n else np.nan)
+    axes = reduce_axes(a.array.ndim, dim, axis)
+    n = int(np.prod([a.array.shape[i] for i in axes]))
+    centred = a.array - (a.array.mean(axis=axes, keepdims=True) if n else np.nan)
     return axes, keep(keepdim, keepdims), n - correction if n > correction else 0, centred
 
 
@@ -109,7 +109,7 @@ def min(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def _extreme(a, dim, axis, kd, arg, name):
-    x = a.data
+    x = a.array
     if dim is None and axis is None:
         if x.size == 0:
             raise RuntimeError(
@@ -154,16 +154,16 @@ def argmin(a, dim=None, keepdim=False):
 
 def _arg(fn, a, dim, keepdim):
     if dim is None:
-        return Tensor._wrap(np.asarray(fn(a.data), dtype=np.int64))
-    (d,) = reduce_axes(a.data.ndim, dim)
-    return Tensor._wrap(fn(a.data, axis=d, keepdims=keepdim).astype(np.int64))
+        return Tensor._wrap(np.asarray(fn(a.array), dtype=np.int64))
+    (d,) = reduce_axes(a.array.ndim, dim)
+    return Tensor._wrap(fn(a.array, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 @register
 def logsumexp(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Z = m + ln Σ e^(A − m), m = max A (so it never overflows).   δ_A = δ_Z ⊙ e^(A − Z).
     Of no elements: −∞; an integer A is computed in the default float dtype (as PyTorch)."""
-    axes, kd, x = reduce_axes(a.data.ndim, dim, axis), keep(keepdim, keepdims), a.data
+    axes, kd, x = reduce_axes(a.array.ndim, dim, axis), keep(keepdim, keepdims), a.array
     if x.dtype.kind != "f":
         x = x.astype(dtypes.get_default_dtype())
     m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)

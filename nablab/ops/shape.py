@@ -20,9 +20,9 @@ def _sizes(args):
 @register
 def reshape(a, *shape):
     """Z = A with a new shape, same elements in the same order.   δ_A = reshape(δ_Z)."""
-    shape, src = _sizes(shape), a.data.shape
+    shape, src = _sizes(shape), a.array.shape
     try:
-        z = a.data.reshape(shape)
+        z = a.array.reshape(shape)
     except ValueError:
         raise shape_error("reshape", src, shape, why="differ in size") from None
     return record(z, (a,), lambda g: (g.reshape(src),), "reshape")
@@ -34,7 +34,7 @@ view = reshape
 @register
 def flatten(a, start_dim=0, end_dim=-1):
     """Merge dims start_dim..end_dim into one."""
-    shape = a.data.shape
+    shape = a.array.shape
     if not shape:
         return reshape(a, 1)
     s, e = reduce_axes(len(shape), (start_dim, end_dim))
@@ -44,26 +44,26 @@ def flatten(a, start_dim=0, end_dim=-1):
 @register
 def permute(a, *dims):
     """Z = A with its axes reordered.   δ_A = δ_Z with the inverse order."""
-    dims = reduce_axes(a.data.ndim, _sizes(dims))
-    if sorted(dims) != list(range(a.data.ndim)):
-        raise ValueError(f"permute: {dims} is not a permutation of the {a.data.ndim} dims")
+    dims = reduce_axes(a.array.ndim, _sizes(dims))
+    if sorted(dims) != list(range(a.array.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {a.array.ndim} dims")
     inverse = tuple(np.argsort(dims))
-    return record(a.data.transpose(dims), (a,), lambda g: (g.transpose(inverse),), "permute")
+    return record(a.array.transpose(dims), (a,), lambda g: (g.transpose(inverse),), "permute")
 
 
 @register
 def transpose(a, dim0, dim1):
     """Swap two axes.   δ_A = δ_Z with the same two axes swapped."""
-    d0, d1 = reduce_axes(a.data.ndim, (dim0, dim1))
+    d0, d1 = reduce_axes(a.array.ndim, (dim0, dim1))
     return record(
-        np.swapaxes(a.data, d0, d1), (a,), lambda g: (np.swapaxes(g, d0, d1),), "transpose"
+        np.swapaxes(a.array, d0, d1), (a,), lambda g: (np.swapaxes(g, d0, d1),), "transpose"
     )
 
 
 @register
 def squeeze(a, dim=None):
     """Drop axes of size 1 (only `dim`, if given and of size 1)."""
-    shape = a.data.shape
+    shape = a.array.shape
     if dim is None:
         return reshape(a, tuple(n for n in shape if n != 1))
     dims = reduce_axes(len(shape), dim)
@@ -73,7 +73,7 @@ def squeeze(a, dim=None):
 @register
 def unsqueeze(a, dim):
     """Insert an axis of size 1 at `dim` (−1 appends)."""
-    shape = a.data.shape
+    shape = a.array.shape
     (d,) = reduce_axes(len(shape) + 1, dim)
     return reshape(a, shape[:d] + (1,) + shape[d:])
 
@@ -81,13 +81,13 @@ def unsqueeze(a, dim):
 @register(public=False)
 def expand(a, *sizes):
     """Broadcast size-1 axes to `sizes` (−1 keeps a size).   δ_A = δ_Z summed back."""
-    sizes, src = _sizes(sizes), a.data.shape
+    sizes, src = _sizes(sizes), a.array.shape
     lead = len(sizes) - len(src)
     if lead < 0:
         raise shape_error("expand", src, sizes, why="cannot be expanded: too few sizes")
     target = tuple(src[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
     try:
-        z = np.broadcast_to(a.data, target)
+        z = np.broadcast_to(a.array, target)
     except ValueError:
         raise shape_error("expand", src, sizes, why="cannot be expanded") from None
     return record(z, (a,), lambda g: (unbroadcast(g, src),), "expand")
@@ -102,14 +102,14 @@ def expand_as(a, other):
 def cat(tensors, dim=0):
     """Join along an existing axis.   δ of each input = its slice of δ_Z."""
     tensors = _check_join("cat", tensors)
-    (d,) = reduce_axes(tensors[0].data.ndim, dim)
+    (d,) = reduce_axes(tensors[0].array.ndim, dim)
     try:
-        z = np.concatenate([t.data for t in tensors], axis=d)
+        z = np.concatenate([t.array for t in tensors], axis=d)
     except ValueError:
         raise shape_error(
-            "cat", *(t.data.shape for t in tensors), why=f"differ off dim {d}"
+            "cat", *(t.array.shape for t in tensors), why=f"differ off dim {d}"
         ) from None
-    bounds = np.cumsum([t.data.shape[d] for t in tensors])[:-1]
+    bounds = np.cumsum([t.array.shape[d] for t in tensors])[:-1]
     return record(z, tuple(tensors), lambda g: tuple(np.split(g, bounds, axis=d)), "cat")
 
 
@@ -117,11 +117,11 @@ def cat(tensors, dim=0):
 def stack(tensors, dim=0):
     """Join along a new axis.   δ of input i = δ_Z[..., i, ...]."""
     tensors = _check_join("stack", tensors)
-    (d,) = reduce_axes(tensors[0].data.ndim + 1, dim)
+    (d,) = reduce_axes(tensors[0].array.ndim + 1, dim)
     try:
-        z = np.stack([t.data for t in tensors], axis=d)
+        z = np.stack([t.array for t in tensors], axis=d)
     except ValueError:
-        raise shape_error("stack", *(t.data.shape for t in tensors), why="must be equal") from None
+        raise shape_error("stack", *(t.array.shape for t in tensors), why="must be equal") from None
     n = len(tensors)
     return record(z, tuple(tensors), lambda g: tuple(np.moveaxis(g, d, 0)[:n]), "stack")
 
@@ -135,14 +135,14 @@ def _check_join(name, tensors):
     dtype = tensors[0]
     for t in tensors[1:]:
         dtype = operands(dtype, t)[0]
-    return [t if t.data.dtype == dtype.data.dtype else t.to(dtype.data.dtype) for t in tensors]
+    return [t if t.array.dtype == dtype.array.dtype else t.to(dtype.array.dtype) for t in tensors]
 
 
 @register
 def split(a, split_size_or_sections, dim=0):
     """Pieces of `split_size` along `dim` (the last may be shorter), or the given sizes."""
-    (d,) = reduce_axes(a.data.ndim, dim)
-    n = a.data.shape[d]
+    (d,) = reduce_axes(a.array.ndim, dim)
+    n = a.array.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
         if split_size_or_sections <= 0:
             raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
@@ -161,24 +161,24 @@ def chunk(a, chunks, dim=0):
     """`chunks` pieces of equal size ceil(n / chunks) along `dim` (the last may be shorter)."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    (d,) = reduce_axes(a.data.ndim, dim)
-    return split(a, -(-a.data.shape[d] // chunks) or 1, d)
+    (d,) = reduce_axes(a.array.ndim, dim)
+    return split(a, -(-a.array.shape[d] // chunks) or 1, d)
 
 
 @register
 def unbind(a, dim=0):
     """The slices along `dim`, each without that axis."""
-    (d,) = reduce_axes(a.data.ndim, dim)
+    (d,) = reduce_axes(a.array.ndim, dim)
     lead = (slice(None),) * d
-    return tuple(getitem(a, lead + (i,)) for i in range(a.data.shape[d]))
+    return tuple(getitem(a, lead + (i,)) for i in range(a.array.shape[d]))
 
 
 def as_index(index):
     """An index with Tensors replaced by their arrays (integer or bool)."""
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -198,12 +198,12 @@ def getitem(a, index):
     """
     index = as_index(index)
     try:
-        z = a.data[index]
+        z = a.array[index]
     except IndexError as e:
         raise IndexError(
-            f"index {_describe(index)} is out of range for shape {a.data.shape}: {e}"
+            f"index {_describe(index)} is out of range for shape {a.array.shape}: {e}"
         ) from None
-    shape, dtype, basic = a.data.shape, a.data.dtype, _is_basic(index)
+    shape, dtype, basic = a.array.shape, a.array.dtype, _is_basic(index)
 
     def backward(g):
         gx = np.zeros(shape, dtype)
@@ -225,12 +225,12 @@ def _describe(index):
 @register
 def gather(a, dim, index):
     """Z[i][j] = A[i][index[i][j]] for dim=1 (PyTorch's gather).   δ_A: scatter-add of δ_Z."""
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
-    if idx.ndim != a.data.ndim:
+    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim != a.array.ndim:
         raise ValueError(
-            f"gather: index must have as many dims as the input ({a.data.ndim}), got {idx.ndim}"
+            f"gather: index must have as many dims as the input ({a.array.ndim}), got {idx.ndim}"
         )
-    (d,) = reduce_axes(a.data.ndim, dim)
+    (d,) = reduce_axes(a.array.ndim, dim)
     grid = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
     grid[d] = idx
     return getitem(a, tuple(grid))

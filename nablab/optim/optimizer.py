@@ -95,7 +95,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data.fill(0)
+                    p.grad.array.fill(0)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient.
@@ -112,11 +112,11 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    grad = -p.grad.data if group.get("maximize", False) else p.grad.data
+                    grad = -p.grad.array if group.get("maximize", False) else p.grad.array
                     state = self.state.get(p)
                     if state is None:
-                        state = self.state[p] = self._init_state(p.data, group)
-                    self._update(p.data, grad, state, group)
+                        state = self.state[p] = self._init_state(p.array, group)
+                    self._update(p.array, grad, state, group)
         return loss
 
     # ----- the three methods a subclass defines -----------------------------------
@@ -209,7 +209,7 @@ class Optimizer:
 
 def _copy(value):
     if isinstance(value, Tensor):
-        return value.data.copy()
+        return value.array.copy()
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, list):
@@ -222,7 +222,7 @@ def _copy(value):
 def _restore(value, param, name):
     """A saved buffer as a fresh array of the parameter's dtype (step counts stay numbers)."""
     if isinstance(value, (Tensor, np.ndarray)):
-        array = np.array(value.data if isinstance(value, Tensor) else value, dtype=param.dtype)
+        array = np.array(value.array if isinstance(value, Tensor) else value, dtype=param.dtype)
         if array.shape != param.shape:
             raise ValueError(
                 f"state '{name}' has shape {array.shape} but its parameter has shape {param.shape}"

@@ -247,7 +247,7 @@ def _main(edits) -> str:
             "def apply_edits(step):\n"
             "    for when, layer, row, column, value in EDITS:\n"
             "        if when == step:\n"
-            "            getattr(model, layer).weight.data[row, column] = value\n\n\n"
+            "            getattr(model, layer).weight.array[row, column] = value\n\n\n"
         )
         loop = (
             "    for step in range(STEPS):\n"

@@ -66,7 +66,7 @@ class Session:
                 train_step()
                 self.steps += 1
             norms = {
-                name: float(np.linalg.norm(m.weight.grad.data))
+                name: float(np.linalg.norm(m.weight.grad.array))
                 if m.weight.grad is not None
                 else 0.0
                 for name, m in self.linears
@@ -86,7 +86,7 @@ class Session:
     def _apply_edits(self, step: int) -> None:
         for when, layer, row, column, value in self.spec.edits:
             if when == step:
-                getattr(self.model, layer).weight.data[row, column] = value
+                getattr(self.model, layer).weight.array[row, column] = value
 
     def script(self) -> str:
         return export.script(self.spec, self.points, self.steps)
@@ -112,8 +112,8 @@ class Session:
             for name, module in self.model.named_children():
                 x = module.forward(x)
                 if name in self._drawn:
-                    hidden.append(x.data)
-        return x.data, hidden
+                    hidden.append(x.array)
+        return x.array, hidden
 
     def _loss(self, inputs, targets) -> float | None:
         output, _ = self._forward(inputs)
@@ -163,7 +163,7 @@ class Session:
                 for h, act in zip(hidden, self.spec.act)
             ],
             "weights": [
-                {"name": name, "w": _rounded(m.weight.data), "b": _rounded(m.bias.data)}
+                {"name": name, "w": _rounded(m.weight.array), "b": _rounded(m.bias.array)}
                 for name, m in self.linears
             ],
             "grad_norms": self.grad_norms,

@@ -23,7 +23,7 @@ def activation_curve(fn: Callable, xs: np.ndarray) -> tuple[np.ndarray, np.ndarr
     x = linspace(float(xs[0]), float(xs[-1]), len(xs), requires_grad=True)
     y = fn(x)
     y.sum().backward()
-    return y.data.copy(), x.grad.data.copy()
+    return y.array.copy(), x.grad.array.copy()
 
 
 def activation_plot(

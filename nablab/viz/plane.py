@@ -35,8 +35,8 @@ def decision_boundary(
     The seeds' ``show_class_boundary`` (seeds/002): a 200×200 grid over x1 ∈ [−2, 3],
     x2 ∈ [−3, 3]. ``predict_fn`` maps an (N, 2) float array to N class labels (bools or
     integers: hard regions) or to N probabilities P(y = 1) as floats in [0, 1] (shaded by
-    confidence, the 0.5 contour drawn), e.g. ``lambda G: model(nablab.tensor(G)).data[:, 0] > 0``
-    or ``lambda G: nablab.sigmoid(model(nablab.tensor(G))).data[:, 0]``; it runs under
+    confidence, the 0.5 contour drawn), e.g. ``lambda G: model(nablab.tensor(G)).array[:, 0] > 0``
+    or ``lambda G: nablab.sigmoid(model(nablab.tensor(G))).array[:, 0]``; it runs under
     ``no_grad``. ``X`` is (n, 2) and ``y`` its n labels (arrays or Tensors). ``shade_label``
     names the shaded value on its colour bar.
     """
