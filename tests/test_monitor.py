@@ -74,7 +74,10 @@ def dead_on(model, X):
     with nablab.no_grad():
         h1 = model[1](model[0](X))
         h2 = model[3](model[2](h1))
-    return {"1": np.flatnonzero((h1.array == 0).all(0)), "3": np.flatnonzero((h2.array == 0).all(0))}
+    return {
+        "1": np.flatnonzero((h1.array == 0).all(0)),
+        "3": np.flatnonzero((h2.array == 0).all(0)),
+    }
 
 
 def test_dead_relu_biases_minus_8(moon_data):

@@ -142,7 +142,9 @@ def test_functional_forms_match_torch(torch):
         np.testing.assert_allclose(ours_rm.array, theirs_rm.numpy(), rtol=1e-12)
         np.testing.assert_allclose(ours_rv.array, theirs_rv.numpy(), rtol=1e-12)
     mine = F.batch_norm(nablab.tensor(x), None, None, training=True)
-    np.testing.assert_allclose(mine.array, tf.batch_norm(torch.tensor(x), None, None, training=True))
+    np.testing.assert_allclose(
+        mine.array, tf.batch_norm(torch.tensor(x), None, None, training=True)
+    )
     mine = F.layer_norm(nablab.tensor(x), (3, 2), nablab.tensor(np.ones((3, 2))))
     np.testing.assert_allclose(mine.array, tf.layer_norm(torch.tensor(x), (3, 2)), rtol=1e-10)
 

@@ -56,6 +56,7 @@ class Tensor:
     ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self._parents == ())
     grad_fn = property(grad_fn, doc="The op that made this tensor (a graph.Node), or None")
+
     @property
     def data(self):
         """PyTorch's `.data`: a Tensor sharing this one's memory, cut from the graph; what is
@@ -183,7 +184,8 @@ class Tensor:
             g = as_array(grad, self.array.dtype)
             if g.shape != self.array.shape:
                 raise RuntimeError(
-                    f"backward: grad has shape {g.shape} but the tensor has shape {self.array.shape}"
+                    f"backward: grad has shape {g.shape} but the tensor has shape "
+                    f"{self.array.shape}"
                 )
         run_backward(self, g, retain_graph)
 
@@ -198,7 +200,9 @@ class Tensor:
         elif owned and g.dtype == self.array.dtype and g.shape == self.array.shape:
             self.grad = Tensor._wrap(g)
         else:
-            self.grad = Tensor._wrap(np.array(np.broadcast_to(g, self.array.shape), self.array.dtype))
+            self.grad = Tensor._wrap(
+                np.array(np.broadcast_to(g, self.array.shape), self.array.dtype)
+            )
 
     def zero_(self):
         self.array[...] = 0

@@ -432,7 +432,9 @@ class Monitor:
             weight=weight,
             updates=updates,
             activations=list(self.activations.items()),
-            units={n: (w.array, None if b is None else b.array) for n, (w, b) in self.layers.items()},
+            units={
+                n: (w.array, None if b is None else b.array) for n, (w, b) in self.layers.items()
+            },
             loss_steps=list(self.losses.steps),
             losses=list(self.losses.values),
             epochs=epochs,
