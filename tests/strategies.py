@@ -294,6 +294,15 @@ def basic_index_case(draw):
 
 
 @st.composite
+def put_index_case(draw):
+    """`a[index] = v`: a basic index of a and values of the indexed part's shape."""
+    shape = draw(shapes(min_dims=1))
+    index = draw(hnp.basic_indices(shape).filter(_no_reversed_slice))
+    part = np.empty(shape)[index].shape
+    return Case((draw(arrays(shape)), draw(arrays(part))), {"index": index})
+
+
+@st.composite
 def integer_index_case(draw):
     """Integer arrays (with repeats, negative entries) indexing the leading k dims."""
     shape = draw(shapes(min_dims=1))

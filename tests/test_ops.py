@@ -35,6 +35,7 @@ from strategies import (
     matmul_case,
     on_grid,
     permute_case,
+    put_index_case,
     real,
     reduction,
     reshape_case,
@@ -82,6 +83,13 @@ class Op:
     @property
     def checks(self):
         return self.op or self.name
+
+
+def _put(a, index, v):
+    """`a[index] = v` on a copy: the in-place write recorded as index_put."""
+    z = a.clone()
+    z[index] = v
+    return z
 
 
 POSITIVE = real(0.2, 3.0)
@@ -182,6 +190,7 @@ OPS = [
     Op("unbind", lambda L, a, dim: a.unbind(dim), along_dim()),
     Op("getitem_basic", lambda L, a, index: a[index], basic_index_case(), op="getitem"),
     Op("getitem_integer_arrays", lambda L, a, index: a[index], integer_index_case(), op="getitem"),
+    Op("index_put", lambda L, a, v, index: _put(a, index, v), put_index_case()),
     Op("getitem_bool_mask", lambda L, a, index: a[index], mask_index_case(), op="getitem"),
     Op("gather", lambda L, a, dim, index: a.gather(dim, index), gather_case()),
     # products

@@ -37,14 +37,13 @@ the labs: hundreds to a few thousand) never pauses anything.
 import gc
 import weakref
 from heapq import heappop, heappush
-from itertools import count
 from operator import attrgetter
 
 import numpy as np
 
 from .grad_mode import AnomalyError, mode
+from .version import changes, check_saved, clock
 
-clock = count(1)  # creation order of op outputs; leaves have _seq 0
 PAUSE_GC_AFTER = 10_000  # nodes recorded since the last backward (or resume) before a pause
 
 FREED_GRAPH = (
@@ -127,6 +126,8 @@ def run_backward(root, grad, retain_graph=False):
         parents = t._parents
         if parents is None:
             raise RuntimeError(FREED_GRAPH)
+        if t._seq < changes.last:
+            check_saved(t)
         parent_grads = t._backward(grads.pop(id(t)))
         if check:
             _check_backward(t, parent_grads)

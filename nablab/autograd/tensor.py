@@ -16,6 +16,7 @@ no op.
 import numpy as np
 
 from .. import devices, dtypes
+from . import version
 from .grad_mode import AnomalyError, mode
 from .graph import clock, gc_pause, grad_fn, run_backward
 
@@ -60,13 +61,21 @@ class Tensor:
     @property
     def data(self):
         """PyTorch's `.data`: a Tensor sharing this one's memory, cut from the graph; what is
-        written through it is not seen by autograd (use `detach()` to be checked)."""
-        return Tensor._wrap(self.array)
+        written through it is not counted by the version counters (`detach()`'s is)."""
+        t = _new(_Data)
+        t.array, t.grad, t.requires_grad = self.array, None, False
+        t._parents, t._backward, t._op, t._seq = (), None, "", 0
+        return t
 
     @data.setter
     def data(self, value):
         self.array = value.array if isinstance(value, Tensor) else as_array(value)
 
+    _version = property(
+        lambda self: version.version(self.array),
+        doc="How many in-place changes this tensor's memory has seen (nablab.autograd.version)",
+    )
+    _tracked = True  # in-place changes count a version (not through .data)
     device = property(lambda self: devices.CPU, doc="Always device('cpu'): nablab runs on the CPU")
 
     def size(self, dim=None):
@@ -204,9 +213,12 @@ class Tensor:
                 np.array(np.broadcast_to(g, self.array.shape), self.array.dtype)
             )
 
-    def zero_(self):
-        self.array[...] = 0
-        return self
+
+class _Data(Tensor):
+    """What `.data` gives: a Tensor whose in-place changes are not counted."""
+
+    __slots__ = ()
+    _tracked = False
 
 
 def _formatter(x):

@@ -62,10 +62,13 @@ def mul(a, b):
     """Z = A ⊙ B.   δ_A = δ_Z ⊙ B,  δ_B = δ_Z ⊙ A."""
     a, b = operands(a, b)
     z = _broadcast(np.multiply, "mul", a, b)
+    sa, sb = a.array.shape, b.array.shape
+    A = a.array if b.requires_grad else None  # saved only where a gradient needs it
+    B = b.array if a.requires_grad else None
 
     def backward(g):
-        ga = unbroadcast(g * b.array, a.array.shape) if a.requires_grad else None
-        gb = unbroadcast(g * a.array, b.array.shape) if b.requires_grad else None
+        ga = None if B is None else unbroadcast(g * B, sa)
+        gb = None if A is None else unbroadcast(g * A, sb)
         return ga, gb
 
     return record(z, (a, b), backward, "mul")

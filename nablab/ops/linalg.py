@@ -24,9 +24,14 @@ def matmul(a, b):
     except ValueError:
         raise shape_error("matmul", x.shape, w.shape, why="cannot be multiplied") from None
     if x.ndim == 2 and w.ndim == 2:
+        x_saved = x if b.requires_grad else None  # saved only where a gradient needs it
+        w_saved = w if a.requires_grad else None
 
         def backward2d(g):
-            return (g @ w.T if a.requires_grad else None, x.T @ g if b.requires_grad else None)
+            return (
+                None if w_saved is None else g @ w_saved.T,
+                None if x_saved is None else x_saved.T @ g,
+            )
 
         return record(z, (a, b), backward2d, "matmul")
 
@@ -69,15 +74,17 @@ def linear(x, weight, bias=None):
         z += bias.array
     parents = (x, weight) if bias is None else (x, weight, bias)
 
-    rows = xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])
+    rows = (xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])) if weight.requires_grad else None
+    w_saved = wd if x.requires_grad else None  # saved only where a gradient needs it
+    with_bias, bias_grad = bias is not None, bias is not None and bias.requires_grad
 
     def backward(g):
         g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-        gx = (g @ wd) if x.requires_grad else None
-        gw = g2.T @ rows if weight.requires_grad else None
-        if bias is None:
+        gx = None if w_saved is None else g @ w_saved
+        gw = None if rows is None else g2.T @ rows
+        if not with_bias:
             return gx, gw
-        return gx, gw, _column_sums(g2) if bias.requires_grad else None
+        return gx, gw, _column_sums(g2) if bias_grad else None
 
     return record(z, parents, backward, "linear")
 

@@ -7,9 +7,7 @@ nablab.ops attaches every row to Tensor once, at import. An op is attached as it
 import numpy as np
 
 from .. import devices, dtypes
-from ..autograd.grad_mode import mode
-from ..autograd.tensor import Tensor
-from . import activation, elementwise, linalg, nn, reduce, shape
+from . import activation, elementwise, inplace, linalg, nn, reduce, shape
 from .base import as_tensor_like, to_dtype
 
 
@@ -23,15 +21,6 @@ def _comparison(ufunc):
 
 def _rmatmul(self, other):
     return linalg.matmul(as_tensor_like(other, self), self)
-
-
-def _setitem(self, index, value):
-    if self.requires_grad and mode.grad_enabled:
-        raise RuntimeError(
-            "in-place assignment to a tensor that requires grad would corrupt its gradient; "
-            "do it under nablab.no_grad() or on .data"
-        )
-    self.array[shape.as_index(index)] = value.array if isinstance(value, Tensor) else value
 
 
 def _cast(dtype):
@@ -75,7 +64,6 @@ TENSOR_METHODS = {
     "__neg__": elementwise.neg,
     "__abs__": elementwise.abs,
     "__getitem__": shape.getitem,
-    "__setitem__": _setitem,
     "__eq__": _eq,
     "__ne__": _ne,
     "__lt__": _lt,
@@ -147,4 +135,6 @@ TENSOR_METHODS = {
     "int": _cast(dtypes.int32),
     "bool": _cast(dtypes.bool_),
     "clone": elementwise.clone,
+    # in place: x += y, x[i] = v, x.zero_() (nablab.ops.inplace)
+    **inplace.METHODS,
 }

@@ -216,6 +216,33 @@ def getitem(a, index):
     return record(z, (a,), backward, "getitem")
 
 
+@register(public=False)
+def index_put(a, index, values):
+    """Z = A with Z[index] = V (what `x[index] = v` writes).
+
+    δ_A = δ_Z with zeros at the written places,  δ_V = δ_Z[index] summed back to V's shape.
+    """
+    a, v = operands(a, values)
+    index = as_index(index)
+    z = a.array.copy()
+    try:
+        z[index] = v.array
+    except IndexError as e:
+        raise IndexError(
+            f"index {_describe(index)} is out of range for shape {a.array.shape}: {e}"
+        ) from None
+    except ValueError:
+        raise shape_error("setitem", v.array.shape, z[index].shape) from None
+    sv = v.array.shape
+
+    def backward(g):
+        ga = g.copy()
+        ga[index] = 0
+        return ga, unbroadcast(g[index], sv) if v.requires_grad else None
+
+    return record(z, (a, v), backward, "index_put")
+
+
 def _describe(index):
     if isinstance(index, np.ndarray):
         return f"array(shape={index.shape})" if index.size > 8 else repr(index.tolist())

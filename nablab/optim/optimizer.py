@@ -25,6 +25,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor
+from ..autograd.version import bump
 
 
 def _check_ordered(params):
@@ -117,6 +118,7 @@ class Optimizer:
                     if state is None:
                         state = self.state[p] = self._init_state(p.array, group)
                     self._update(p.array, grad, state, group)
+                    bump(p.array)  # a new version: a graph that saved p can't backward
         return loss
 
     # ----- the three methods a subclass defines -----------------------------------
