@@ -36,6 +36,12 @@ def mlp_params(sizes, seed=0):
     ]
 
 
+def raw(t):
+    """The engine's ndarray (`.array`; `.data` before issue 10, so compare_engine.py can
+    time older checkouts too)."""
+    return t.array if hasattr(t, "array") else t.data
+
+
 def nablab_step(sizes, X, Y, loss_fn):
     params = [nl.tensor(a, requires_grad=True) for pair in mlp_params(sizes) for a in pair]
     X, Y = nl.tensor(X), nl.tensor(Y)
@@ -49,7 +55,7 @@ def nablab_step(sizes, X, Y, loss_fn):
                 h = h.relu()
         loss_fn(h, Y).backward()
         for p in params:
-            p.array -= LR * p.grad.array
+            raw(p)[...] -= LR * raw(p.grad)
             p.grad = None
 
     return step
