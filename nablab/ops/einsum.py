@@ -35,7 +35,9 @@ def einsum(equation, *tensors):
         z = np.einsum(spec, *arrays)
     except ValueError as e:
         shapes = ", ".join(str(a.shape) for a in arrays)
-        raise ValueError(f"einsum {equation!r}: operands of shapes {shapes} do not fit: {e}")
+        raise ValueError(
+            f"einsum {equation!r}: operands of shapes {shapes} do not fit: {e}"
+        ) from None
 
     def backward(g):
         return tuple(
