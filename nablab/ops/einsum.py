@@ -94,10 +94,10 @@ def _operand_grad(g, output, inputs, arrays, k):
     broadcast = [c for c in found if size[c] == 1 and part.shape[found.index(c)] != 1]
     if broadcast:  # a size-1 dim of this operand, broadcast by '...' against the others
         part = np.sum(part, axis=tuple(found.index(c) for c in broadcast), keepdims=True)
-    part = part.reshape([size[c] if c in found else 1 for c in unique])
-    full = np.broadcast_to(part, [size[c] for c in unique])
+    part = part.reshape(tuple(size[c] if c in found else 1 for c in unique))
+    full = np.broadcast_to(part, tuple(size[c] for c in unique))
     if len(unique) == len(sub):
-        return np.ascontiguousarray(full)
+        return np.array(full)  # a copy of the broadcast view, owned
     grad = np.zeros(x.shape, g.dtype)  # a repeated letter: only the diagonal was read
     grid = np.indices(full.shape, sparse=True)
     grad[tuple(grid[unique.index(c)] for c in sub)] = full
