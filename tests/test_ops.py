@@ -375,6 +375,11 @@ EDGES = {
     "softmax_masked": (lambda L, a: a.softmax(-1), [[0.0, -np.inf, 1.0]]),
     "log_softmax_masked": (lambda L, a: a.log_softmax(-1), [[0.0, -np.inf, 1.0]]),
     "getitem_repeats": (lambda L, a: a[[0, 0, 2, 0]], [1.0, 2.0, 3.0]),
+    "prod_one_zero": (lambda L, a: a.prod(), [2.0, 0.0, 3.0]),
+    "prod_zeros_along_dim": (lambda L, a: a.prod(1), [[0.0, 2.0, 3.0], [0.0, 0.0, 4.0]]),
+    "norm_at_0": (lambda L, a: a.norm(), [0.0, 0.0]),
+    "norm_inf_ties_share": (lambda L, a: a.norm(float("inf")), [1.0, -3.0, 3.0]),
+    "sign_at_0": (lambda L, a: a.sign(), [0.0, -1.0, 2.0]),
 }
 
 
@@ -453,3 +458,126 @@ def test_stable_at_large_inputs(name, dtype, torch):
     out, (x,) = _call(NB, _nablab, STABLE[name], Case((LARGE,)), dtype)
     out.sum().backward()
     assert np.isfinite(out.array).all() and np.isfinite(x.grad.array).all()
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (2, 3, 2)])
+def test_arg_reductions_keepdim_without_dim_keep_every_dim(name, shape, torch):
+    """torch: x.argmax(keepdim=True) is the flat index with shape (1, 1, ...), as sum's."""
+    x = np.random.default_rng(3).permutation(int(np.prod(shape))).reshape(shape).astype(float)
+    ours = getattr(nablab.tensor(x), name)(keepdim=True)
+    theirs = getattr(torch.tensor(x), name)(keepdim=True)
+    assert ours.shape == tuple(theirs.shape) == (1,) * len(shape)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+    assert getattr(nablab.tensor(x), name)(axis=-1 if shape else None).shape == tuple(
+        getattr(torch.tensor(x), name)(dim=-1 if shape else None).shape
+    )
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_keepdim_without_dim_is_a_type_error_as_in_torch(name, torch):
+    x = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(TypeError):
+        getattr(torch.tensor(x), name)(keepdim=True)
+    with pytest.raises(TypeError, match="keepdim=True needs a dim"):
+        getattr(nablab.tensor(x), name)(keepdim=True)
+
+
+@pytest.mark.parametrize("name", ["all", "any"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (1, True), (-1, False)])
+def test_all_any_match_torch(name, dim, keepdim, torch):
+    x = np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
+    kwargs = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+    ours, theirs = (
+        getattr(nablab.tensor(x), name)(**kwargs),
+        getattr(torch.tensor(x), name)(**kwargs),
+    )
+    assert ours.dtype == nablab.bool
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_isclose_allclose_have_torch_defaults(torch):
+    a = np.array([1.0, 1.0, 1.0, 0.0, np.nan])
+    b = a + np.array([1e-6, 2e-5, 0.0, 1e-9, 0.0])
+    ours = nablab.isclose(nablab.tensor(a), nablab.tensor(b))
+    np.testing.assert_array_equal(ours.array, torch.isclose(torch.tensor(a), torch.tensor(b)))
+    assert nablab.tensor(a[:4]).isclose(nablab.tensor(b[:4])).array.tolist() == [
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert nablab.allclose(nablab.tensor(a[:1]), nablab.tensor(b[:1])) is True
+    assert nablab.allclose(nablab.tensor(a[:2]), nablab.tensor(b[:2])) is False
+
+
+def test_remainder_takes_the_sign_of_the_divisor_as_torch(torch):
+    a, b = [-7, -3, 3, 7], [2, -2, 2, -3]
+    ours = nablab.tensor(a) % nablab.tensor(b)
+    assert ours.dtype == nablab.int64
+    np.testing.assert_array_equal(ours.array, (torch.tensor(a) % torch.tensor(b)).numpy())
+    np.testing.assert_array_equal((5 % nablab.tensor([3.0, -3.0])).array, [2.0, -1.0])
+    np.testing.assert_array_equal(nablab.tensor([-3.5, 3.5]).remainder(2).array, [0.5, 1.5])
+
+
+def test_scatter_builds_the_one_hot_matrix(torch):
+    y = [2, 0, 3]
+    ours = nablab.zeros(3, 4).scatter_(1, nablab.tensor(y).view(-1, 1), 1)
+    theirs = torch.zeros(3, 4).scatter_(1, torch.tensor(y).view(-1, 1), 1)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+    src = np.arange(1.0, 7.0).reshape(2, 3)
+    index = [[0, 1, 2], [2, 0, 1]]
+    ours = nablab.zeros(3, 3).scatter_(0, nablab.tensor(index), nablab.tensor(src))
+    theirs = torch.zeros(3, 3).scatter_(0, torch.tensor(index), torch.tensor(src).float())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_scatter_refuses_a_tensor_that_requires_grad():
+    x = nablab.zeros(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="scatter_: in place on a tensor that requires grad"):
+        x.scatter_(1, nablab.tensor([[0], [1]]), 1.0)
+    with nablab.no_grad():
+        x.scatter_(1, nablab.tensor([[0], [1]]), 1.0)
+    assert x.array.sum() == 2
+
+
+def test_retain_grad_keeps_a_non_leaf_gradient_as_torch(torch):
+    def run(L, make):
+        x = make([[1.0, -2.0], [3.0, 0.5]])
+        y = x * x
+        y.retain_grad()
+        z = (y.exp() * 0.1).sum()
+        z.retain_grad()
+        z.backward()
+        w = x * 2  # not retained: no .grad
+        w.sum().backward()
+        return y.grad, z.grad, w
+
+    ours = run(nablab, lambda v: nablab.tensor(v, dtype=nablab.float64, requires_grad=True))
+    theirs = run(torch, lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    np.testing.assert_allclose(ours[0].array, theirs[0].numpy(), rtol=1e-12)
+    assert ours[1].item() == theirs[1].item() == 1.0
+    assert ours[2].grad is None  # torch warns on reading it, and has None too
+
+
+def test_contiguous_is_the_tensor_itself():
+    x = nablab.randn(2, 3)
+    assert x.T.contiguous().shape == (3, 2) and x.contiguous() is x
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: nablab.mm(nablab.ones(2, 3, 4), nablab.ones(4, 2)), RuntimeError, "2-D"),
+        (lambda: nablab.bmm(nablab.ones(2, 3, 4), nablab.ones(3, 4, 2)), RuntimeError, "batch"),
+        (lambda: nablab.einsum("ij,jk->ik", nablab.ones(2, 3)), ValueError, "1 given"),
+        (lambda: nablab.einsum("ij->i", nablab.ones(2)), ValueError, "1 dims"),
+        (lambda: nablab.tensordot(nablab.ones(2), nablab.ones(3), 1), ValueError, "paired"),
+        (lambda: nablab.ones(3).norm(p="nuc"), ValueError, "'nuc'"),
+        (lambda: nablab.ones(3).tril(), RuntimeError, "2 or more dims"),
+        (lambda: nablab.meshgrid(nablab.ones(2), indexing="yx"), ValueError, "'yx'"),
+    ],
+)
+def test_clear_errors_of_the_new_ops(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
