@@ -97,6 +97,28 @@ def randn(*size, dtype=None, generator=None, device=None, requires_grad=False):
     )
 
 
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None):
+    """Draws from N(mean, std²), as torch.normal: numbers `mean` and `std` with a `size`,
+    or Tensors (either or both) giving one draw per element of their broadcast shape."""
+    devices.cpu(device)
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if tensors:
+        if size is not None:
+            raise TypeError("normal: size is only for numbers mean and std, not Tensors")
+        dtype = tensors[0].dtype if dtype is None else dtype
+        m, s = as_array(mean), as_array(std)
+        shape = np.broadcast_shapes(m.shape, s.shape)
+    else:
+        if size is None:
+            raise TypeError("normal: numbers mean and std need a size, e.g. normal(0, 1, (2, 3))")
+        m, s, shape = mean, std, _shape((size,))
+    dtype = _float(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"normal: expected a floating point dtype, got {dtype}")
+    draw = _rng(generator).standard_normal(shape)
+    return from_numpy(np.asarray(m + s * draw, dtype))
+
+
 def randint(low, high=None, size=(), dtype=None, generator=None, device=None):
     """Integers uniform on [low, high) (int64); `randint(high, size)` as in PyTorch."""
     if isinstance(high, (tuple, list)):

@@ -60,7 +60,8 @@ class Value:
     take part in the forward value but are not graph nodes.
 
     Values hash and compare by identity (there is no ``__eq__``), so they can be
-    dict keys: :func:`gradients` returns ``dict[Value, float]``.
+    dict keys: :func:`gradients` returns ``dict[Value, float]``. ``<``, ``<=``, ``>``,
+    ``>=`` compare ``data`` (with a Value or a number) and give a bool.
     """
 
     __slots__ = ("data", "grad", "_parents", "_op", "label")
@@ -160,6 +161,29 @@ class Value:
         else:
             local = n * a ** (n - 1)
         return _node(float(out), ((self, float(local)),), f"**{n}")
+
+    # ---- order: compares .data, a bool (outside the graph) ------------------------
+
+    def _other(self, other: object) -> float | None:
+        if isinstance(other, Value):
+            return other.data
+        return float(other) if isinstance(other, _REAL) else None
+
+    def __lt__(self, other: Value | float) -> bool:
+        o = self._other(other)
+        return NotImplemented if o is None else self.data < o
+
+    def __le__(self, other: Value | float) -> bool:
+        o = self._other(other)
+        return NotImplemented if o is None else self.data <= o
+
+    def __gt__(self, other: Value | float) -> bool:
+        o = self._other(other)
+        return NotImplemented if o is None else self.data > o
+
+    def __ge__(self, other: Value | float) -> bool:
+        o = self._other(other)
+        return NotImplemented if o is None else self.data >= o
 
     # ---- elementary functions --------------------------------------------------
 

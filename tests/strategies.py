@@ -332,3 +332,104 @@ def gather_case(draw):
     )
     index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, shape[dim] - 1)))
     return Case((draw(arrays(shape)),), {"dim": dim, "index": index})
+
+
+@st.composite
+def remainder_case(draw):
+    """A = (q + f) ⊙ B with q an integer and f in [0.1, 0.9]: A/B never near the integers
+    where the remainder jumps."""
+    shape = draw(shapes())
+    b = draw(arrays(shape, away_from_zero(0.3, 2.0)))
+    q = draw(hnp.arrays(np.float64, shape, elements=st.integers(-3, 3).map(float)))
+    f = draw(arrays(shape, real(0.1, 0.9)))
+    return Case((np.asarray((q + f) * b), b))
+
+
+@st.composite
+def norm_case(draw):
+    """p among 2, 'fro', 1, 3, inf; values away from 0 (the kink of |A|) and, for inf, with
+    distinct |A| (no ties for the max)."""
+    p = draw(st.sampled_from([2, "fro", 1, 3, np.inf]))
+    if p == np.inf:
+        case = draw(reduction(st.integers(2, 60).map(lambda k: k / 20), unique=True))
+    else:
+        case = draw(reduction(away_from_zero()))
+    if p == "fro" and isinstance(case.params["dim"], tuple) and len(case.params["dim"]) > 2:
+        case.params["dim"] = case.params["dim"][:2]  # PyTorch's 'fro' takes at most 2 dims
+    return Case(case.arrays, {**case.params, "p": p})
+
+
+EINSUMS = [
+    "ij,jk->ik",
+    "bij,bjk->bik",
+    "ii->i",
+    "ij->ji",
+    "i,i->",
+    "ij->",
+    "i,j->ij",
+    "ij",
+    "bi,bi->b",
+    "iij->j",
+    "ij,jk,kl->il",
+]
+
+
+@st.composite
+def einsum_case(draw):
+    """An equation of EINSUMS (or one with '...') and operands of fitting drawn sizes."""
+    equation = draw(st.sampled_from(EINSUMS + ["...ij,...jk->...ik", "...i->..."]))
+    size = {c: draw(st.integers(1, 3)) for c in sorted(set(equation) - set(",->."))}
+    lead = tuple(draw(shapes(max_dims=2, max_side=3)))
+    inputs = equation.split("->")[0].split(",")
+    operand_shapes = [
+        (lead if "..." in sub else ()) + tuple(size[c] for c in sub.replace("...", ""))
+        for sub in inputs
+    ]
+    if len(operand_shapes) == 2 and "..." in equation and draw(st.booleans()):
+        operand_shapes[1] = operand_shapes[1][len(lead) :]  # '...' only in the first
+        equation = equation.replace(",...", ",", 1)
+    return Case(tuple(draw(arrays(s)) for s in operand_shapes), {"equation": equation})
+
+
+@st.composite
+def tensordot_case(draw):
+    """dims=n (A's last n dims against B's first n) or dims=([i], [j])."""
+    shared = tuple(draw(shapes(max_dims=2, max_side=3)))
+    sa, sb = (
+        tuple(draw(shapes(max_dims=2, max_side=3))),
+        tuple(draw(shapes(max_dims=2, max_side=3))),
+    )
+    if shared and draw(st.booleans()):
+        n = shared[0]
+        a, b = draw(arrays((n,) + sa)), draw(arrays(sb + (n,)))
+        return Case((a, b), {"dims": ([0], [len(sb)])})
+    return Case((draw(arrays(sa + shared)), draw(arrays(shared + sb))), {"dims": len(shared)})
+
+
+@st.composite
+def mm_case(draw, batch=False):
+    """(n, m) @ (m, p), or batches (b, n, m) @ (b, m, p) for bmm."""
+    n, m, p = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    lead = (draw(st.integers(1, 3)),) if batch else ()
+    return Case((draw(arrays(lead + (n, m))), draw(arrays(lead + (m, p)))))
+
+
+@st.composite
+def meshgrid_case(draw):
+    parts = tuple(
+        draw(arrays((draw(st.integers(1, MAX_SIDE)),))) for _ in range(draw(st.integers(1, 3)))
+    )
+    return Case(parts, {"indexing": draw(st.sampled_from(["ij", "xy"]))})
+
+
+@st.composite
+def triangle_case(draw):
+    shape = draw(shapes(min_dims=2))
+    return Case((draw(arrays(shape)),), {"diagonal": draw(st.integers(-3, 3))})
+
+
+@st.composite
+def repeat_interleave_case(draw):
+    shape = draw(shapes())
+    dim = draw(st.none() | dim_of(len(shape))) if shape else None
+    return Case((draw(arrays(shape)),), {"repeats": draw(st.integers(1, 3)), "dim": dim})

@@ -126,3 +126,37 @@ def test_tensor_copies_its_data():
     u = nablab.tensor(t)
     u.array[1] = 7.0
     assert t.array[1] == 2.0
+
+
+@pytest.mark.parametrize(
+    "args, shape",
+    [((0.0, 1.0, (2, 3)), (2, 3)), ((1.0, 2.0, (4,)), (4,))],
+)
+def test_normal_with_numbers_and_a_size_matches_torch_shape_and_dtype(args, shape, torch):
+    ours, theirs = nablab.normal(*args), torch.normal(*args)
+    assert ours.shape == tuple(theirs.shape) == shape and str(theirs.dtype) == f"torch.{ours.dtype}"
+
+
+def test_normal_draws_from_the_library_generator():
+    nablab.manual_seed(7)
+    drawn = nablab.normal(2.0, 3.0, (5,))
+    nablab.manual_seed(7)
+    np.testing.assert_allclose(drawn.array, 2.0 + 3.0 * nablab.randn(5).array, rtol=1e-6)
+
+
+def test_normal_with_tensors_draws_one_per_element():
+    mean = nablab.tensor([0.0, 100.0, -100.0], dtype=nablab.float64)
+    z = nablab.normal(mean, 1e-3)
+    assert z.dtype == nablab.float64 and not z.requires_grad
+    np.testing.assert_allclose(z.array, mean.array, atol=0.01)
+    z = nablab.normal(0.0, nablab.tensor([[0.0], [1.0]]))
+    assert z.shape == (2, 1) and z.array[0, 0] == 0.0
+    big = nablab.normal(nablab.zeros(200_000), nablab.full((200_000,), 2.0))
+    assert abs(big.array.std() - 2.0) < 0.02 and abs(big.array.mean()) < 0.02
+
+
+def test_normal_errors_say_what_is_missing():
+    with pytest.raises(TypeError, match="need a size"):
+        nablab.normal(0.0, 1.0)
+    with pytest.raises(TypeError, match="size is only for numbers"):
+        nablab.normal(nablab.zeros(2), 1.0, (2,))

@@ -249,3 +249,62 @@ def test_functional_forms_match_torch(torch):
     ]
     for mine, ref in pairs:
         np.testing.assert_allclose(mine.array, ref.numpy(), rtol=1e-12)
+
+
+def test_parameter_list_registers_its_parameters(torch):
+    def model(lib, make):
+        class Model(lib.Module):
+            def __init__(self):
+                super().__init__()
+                self.weights = lib.ParameterList([make(np.ones((2, 3))), make(np.zeros(3))])
+                self.weights.append(make(np.full(4, 2.0)))
+
+        return Model()
+
+    ours = model(nn, lambda a: nn.Parameter(nablab.tensor(a)))
+    theirs = model(torch.nn, lambda a: torch.nn.Parameter(torch.tensor(a)))
+    assert (
+        list(ours.state_dict())
+        == list(theirs.state_dict())
+        == [
+            "weights.0",
+            "weights.1",
+            "weights.2",
+        ]
+    )
+    assert [p.shape for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
+    assert len(ours.weights) == 3 and ours.weights[-1].array.tolist() == [2.0] * 4
+    assert [p.shape for p in ours.weights] == [(2, 3), (3,), (4,)]
+    assert list(ours.weights[1:]) == list(ours.weights)[1:]
+    plain = nn.ParameterList([nablab.zeros(2)])  # a Tensor is made a Parameter
+    assert isinstance(plain[0], nn.Parameter) and plain[0].requires_grad
+    with pytest.raises(IndexError, match="out of range for ParameterList of length 1"):
+        plain[1]
+
+
+def test_lazy_linear_infers_in_features_at_the_first_call():
+    layer = nn.LazyLinear(4)
+    before = list(layer.parameters())
+    assert [p.shape for p in before] == [(0,), (0,)]
+    optimizer = nablab.optim.SGD(layer.parameters(), lr=0.1)
+    x = nablab.randn(5, 3)
+    out = layer(x)
+    assert out.shape == (5, 4) and type(layer) is nn.Linear and layer.in_features == 3
+    assert [p.shape for p in layer.parameters()] == [(4, 3), (4,)]
+    assert before[0] is layer.weight and before[1] is layer.bias  # filled in place
+    bound = 1 / np.sqrt(3)
+    assert np.abs(layer.weight.array).max() <= bound and np.abs(layer.bias.array).max() <= bound
+    out.sum().backward()
+    old = layer.weight.array.copy()
+    optimizer.step()
+    assert not np.array_equal(old, layer.weight.array)
+
+
+def test_lazy_linear_uses_linear_init_and_its_generator():
+    lazy = nn.LazyLinear(3, generator=np.random.default_rng(0))
+    lazy(nablab.zeros(2, 5))
+    eager = nn.Linear(5, 3, generator=np.random.default_rng(0))
+    np.testing.assert_array_equal(lazy.weight.array, eager.weight.array)
+    np.testing.assert_array_equal(lazy.bias.array, eager.bias.array)
+    no_bias = nn.LazyLinear(2, bias=False)
+    assert no_bias(nablab.ones(1, 4)).shape == (1, 2) and no_bias.bias is None

@@ -25,6 +25,7 @@ from strategies import (
     cat_case,
     chunk_case,
     clamp_case,
+    einsum_case,
     expand_case,
     flatten_case,
     gather_case,
@@ -33,17 +34,24 @@ from strategies import (
     mask_index_case,
     masked_fill_case,
     matmul_case,
+    meshgrid_case,
+    mm_case,
+    norm_case,
     on_grid,
     permute_case,
     put_index_case,
     real,
     reduction,
+    remainder_case,
+    repeat_interleave_case,
     reshape_case,
     shapes,
     split_case,
     squeeze_case,
     stack_case,
+    tensordot_case,
     transpose_case,
+    triangle_case,
     unary,
     unsqueeze_case,
     where_case,
@@ -124,6 +132,24 @@ OPS = [
     Op("sin", lambda L, a: a.sin(), unary()),
     Op("cos", lambda L, a: a.cos(), unary()),
     Op("abs", lambda L, a: a.abs(), unary(away_from_zero())),
+    Op("sinh", lambda L, a: a.sinh(), unary()),
+    Op("cosh", lambda L, a: a.cosh(), unary()),
+    Op("log1p", lambda L, a: a.log1p(), unary(real(-0.5, 2.0))),
+    Op("expm1", lambda L, a: a.expm1(), unary()),
+    Op("log2", lambda L, a: a.log2(), unary(POSITIVE)),
+    Op("log10", lambda L, a: L.log10(a), unary(POSITIVE)),
+    Op("sign", lambda L, a: a.sign(), unary(away_from_zero())),
+    Op("remainder", lambda L, a, b: a % b, remainder_case()),
+    Op("remainder_fn", lambda L, a, b: L.remainder(a, b), remainder_case(), op="remainder"),
+    # 0.4 divides the whole grid's points 0.4, 0.8, ...: the half grid stays 0.05 away
+    Op("remainder_scalar", lambda L, a: a % 0.4, unary(HALF_GRID), op="remainder"),
+    # PyTorch has no derivative of number % tensor: gradcheck only
+    Op(
+        "rremainder",
+        lambda L, a: 2.0 % a,
+        unary(real(2.2, 3.8) | real(-3.8, -2.2) | real(0.45, 0.49)),
+        torch=False,
+    ),
     Op("clamp", lambda L, a, min, max: a.clamp(min, max), clamp_case()),
     Op("maximum", lambda L, a, b: L.maximum(a, b), binary(GRID, HALF_GRID)),
     Op("minimum", lambda L, a, b: L.minimum(a, b), binary(HALF_GRID, GRID)),
@@ -164,12 +190,33 @@ OPS = [
         op="min",
     ),
     Op("logsumexp", _reduce("logsumexp"), reduction(none=False), float32=True),
+    Op(
+        "prod",
+        lambda L, a, dim, keepdim: a.prod() if dim is None else a.prod(dim, keepdim),
+        reduction(tuple_dims=False),
+    ),
+    Op("cumsum", lambda L, a, dim: a.cumsum(dim), along_dim()),
+    Op("norm", lambda L, a, dim, keepdim, p: a.norm(p, dim, keepdim), norm_case()),
+    Op("norm_fn", lambda L, a: L.norm(a), unary(away_from_zero()), op="norm"),
     # shapes, joins, indexing
     Op("reshape", lambda L, a, shape: a.reshape(shape), reshape_case()),
     Op("view", lambda L, a, shape: a.view(shape), reshape_case(), op="reshape"),
     Op("flatten", lambda L, a, start_dim, end_dim: a.flatten(start_dim, end_dim), flatten_case()),
     Op("permute", lambda L, a, dims: a.permute(dims), permute_case()),
     Op("transpose", lambda L, a, dim0, dim1: a.transpose(dim0, dim1), transpose_case()),
+    Op("swapaxes", lambda L, a, dim0, dim1: a.swapaxes(dim0, dim1), transpose_case()),
+    Op(
+        "meshgrid",
+        lambda L, *parts, indexing: L.meshgrid(*parts, indexing=indexing),
+        meshgrid_case(),
+    ),
+    Op("tril", lambda L, a, diagonal: a.tril(diagonal), triangle_case()),
+    Op("triu", lambda L, a, diagonal: L.triu(a, diagonal=diagonal), triangle_case()),
+    Op(
+        "repeat_interleave",
+        lambda L, a, repeats, dim: a.repeat_interleave(repeats, dim=dim),
+        repeat_interleave_case(),
+    ),
     Op("T", lambda L, a: a.T, unary(shape=MATRIX), op="permute"),
     Op("squeeze", lambda L, a, dim: a.squeeze() if dim is None else a.squeeze(dim), squeeze_case()),
     Op("unsqueeze", lambda L, a, dim: a.unsqueeze(dim), unsqueeze_case()),
@@ -197,6 +244,10 @@ OPS = [
     Op("matmul", lambda L, a, b: a @ b, matmul_case(), float32=True),
     Op("matmul_vectors", lambda L, a, b: a @ b, matmul_case(VECTOR_MATMULS), op="matmul"),
     Op("linear", lambda L, x, w, *bias: L.linear(x, w, *bias), linear_case(), float32=True),
+    Op("mm", lambda L, a, b: a.mm(b), mm_case()),
+    Op("bmm", lambda L, a, b: L.bmm(a, b), mm_case(batch=True)),
+    Op("einsum", lambda L, *xs, equation: L.einsum(equation, *xs), einsum_case(), float32=True),
+    Op("tensordot", lambda L, a, b, dims: L.tensordot(a, b, dims=dims), tensordot_case()),
     # activations and heads
     Op("sigmoid", lambda L, a: a.sigmoid(), unary(real(-6, 6)), float32=True),
     Op("tanh", lambda L, a: a.tanh(), unary(real(-4, 4)), float32=True),
@@ -333,6 +384,11 @@ EDGES = {
     "softmax_masked": (lambda L, a: a.softmax(-1), [[0.0, -np.inf, 1.0]]),
     "log_softmax_masked": (lambda L, a: a.log_softmax(-1), [[0.0, -np.inf, 1.0]]),
     "getitem_repeats": (lambda L, a: a[[0, 0, 2, 0]], [1.0, 2.0, 3.0]),
+    "prod_one_zero": (lambda L, a: a.prod(), [2.0, 0.0, 3.0]),
+    "prod_zeros_along_dim": (lambda L, a: a.prod(1), [[0.0, 2.0, 3.0], [0.0, 0.0, 4.0]]),
+    "norm_at_0": (lambda L, a: a.norm(), [0.0, 0.0]),
+    "norm_inf_ties_share": (lambda L, a: a.norm(float("inf")), [1.0, -3.0, 3.0]),
+    "sign_at_0": (lambda L, a: a.sign(), [0.0, -1.0, 2.0]),
 }
 
 
@@ -411,3 +467,126 @@ def test_stable_at_large_inputs(name, dtype, torch):
     out, (x,) = _call(NB, _nablab, STABLE[name], Case((LARGE,)), dtype)
     out.sum().backward()
     assert np.isfinite(out.array).all() and np.isfinite(x.grad.array).all()
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (2, 3, 2)])
+def test_arg_reductions_keepdim_without_dim_keep_every_dim(name, shape, torch):
+    """torch: x.argmax(keepdim=True) is the flat index with shape (1, 1, ...), as sum's."""
+    x = np.random.default_rng(3).permutation(int(np.prod(shape))).reshape(shape).astype(float)
+    ours = getattr(nablab.tensor(x), name)(keepdim=True)
+    theirs = getattr(torch.tensor(x), name)(keepdim=True)
+    assert ours.shape == tuple(theirs.shape) == (1,) * len(shape)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+    assert getattr(nablab.tensor(x), name)(axis=-1 if shape else None).shape == tuple(
+        getattr(torch.tensor(x), name)(dim=-1 if shape else None).shape
+    )
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_keepdim_without_dim_is_a_type_error_as_in_torch(name, torch):
+    x = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(TypeError):
+        getattr(torch.tensor(x), name)(keepdim=True)
+    with pytest.raises(TypeError, match="keepdim=True needs a dim"):
+        getattr(nablab.tensor(x), name)(keepdim=True)
+
+
+@pytest.mark.parametrize("name", ["all", "any"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (1, True), (-1, False)])
+def test_all_any_match_torch(name, dim, keepdim, torch):
+    x = np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
+    kwargs = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+    ours, theirs = (
+        getattr(nablab.tensor(x), name)(**kwargs),
+        getattr(torch.tensor(x), name)(**kwargs),
+    )
+    assert ours.dtype == nablab.bool
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_isclose_allclose_have_torch_defaults(torch):
+    a = np.array([1.0, 1.0, 1.0, 0.0, np.nan])
+    b = a + np.array([1e-6, 2e-5, 0.0, 1e-9, 0.0])
+    ours = nablab.isclose(nablab.tensor(a), nablab.tensor(b))
+    np.testing.assert_array_equal(ours.array, torch.isclose(torch.tensor(a), torch.tensor(b)))
+    assert nablab.tensor(a[:4]).isclose(nablab.tensor(b[:4])).array.tolist() == [
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert nablab.allclose(nablab.tensor(a[:1]), nablab.tensor(b[:1])) is True
+    assert nablab.allclose(nablab.tensor(a[:2]), nablab.tensor(b[:2])) is False
+
+
+def test_remainder_takes_the_sign_of_the_divisor_as_torch(torch):
+    a, b = [-7, -3, 3, 7], [2, -2, 2, -3]
+    ours = nablab.tensor(a) % nablab.tensor(b)
+    assert ours.dtype == nablab.int64
+    np.testing.assert_array_equal(ours.array, (torch.tensor(a) % torch.tensor(b)).numpy())
+    np.testing.assert_array_equal((5 % nablab.tensor([3.0, -3.0])).array, [2.0, -1.0])
+    np.testing.assert_array_equal(nablab.tensor([-3.5, 3.5]).remainder(2).array, [0.5, 1.5])
+
+
+def test_scatter_builds_the_one_hot_matrix(torch):
+    y = [2, 0, 3]
+    ours = nablab.zeros(3, 4).scatter_(1, nablab.tensor(y).view(-1, 1), 1)
+    theirs = torch.zeros(3, 4).scatter_(1, torch.tensor(y).view(-1, 1), 1)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+    src = np.arange(1.0, 7.0).reshape(2, 3)
+    index = [[0, 1, 2], [2, 0, 1]]
+    ours = nablab.zeros(3, 3).scatter_(0, nablab.tensor(index), nablab.tensor(src))
+    theirs = torch.zeros(3, 3).scatter_(0, torch.tensor(index), torch.tensor(src).float())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_scatter_follows_the_in_place_rules_a_leaf_that_requires_grad_refuses():
+    x = nablab.zeros(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used"):
+        x.scatter_(1, nablab.tensor([[0], [1]]), 1.0)
+    with nablab.no_grad():
+        x.scatter_(1, nablab.tensor([[0], [1]]), 1.0)
+    assert x.array.sum() == 2 and x._version == 1
+
+
+def test_retain_grad_keeps_a_non_leaf_gradient_as_torch(torch):
+    def run(L, make):
+        x = make([[1.0, -2.0], [3.0, 0.5]])
+        y = x * x
+        y.retain_grad()
+        z = (y.exp() * 0.1).sum()
+        z.retain_grad()
+        z.backward()
+        w = x * 2  # not retained: no .grad
+        w.sum().backward()
+        return y.grad, z.grad, w
+
+    ours = run(nablab, lambda v: nablab.tensor(v, dtype=nablab.float64, requires_grad=True))
+    theirs = run(torch, lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    np.testing.assert_allclose(ours[0].array, theirs[0].numpy(), rtol=1e-12)
+    assert ours[1].item() == theirs[1].item() == 1.0
+    assert ours[2].grad is None  # torch warns on reading it, and has None too
+
+
+def test_contiguous_is_the_tensor_itself():
+    x = nablab.randn(2, 3)
+    assert x.T.contiguous().shape == (3, 2) and x.contiguous() is x
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: nablab.mm(nablab.ones(2, 3, 4), nablab.ones(4, 2)), RuntimeError, "2-D"),
+        (lambda: nablab.bmm(nablab.ones(2, 3, 4), nablab.ones(3, 4, 2)), RuntimeError, "batch"),
+        (lambda: nablab.einsum("ij,jk->ik", nablab.ones(2, 3)), ValueError, "1 given"),
+        (lambda: nablab.einsum("ij->i", nablab.ones(2)), ValueError, "1 dims"),
+        (lambda: nablab.tensordot(nablab.ones(2), nablab.ones(3), 1), ValueError, "paired"),
+        (lambda: nablab.ones(3).norm(p="nuc"), ValueError, "'nuc'"),
+        (lambda: nablab.ones(3).tril(), RuntimeError, "2 or more dims"),
+        (lambda: nablab.meshgrid(nablab.ones(2), indexing="yx"), ValueError, "'yx'"),
+    ],
+)
+def test_clear_errors_of_the_new_ops(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

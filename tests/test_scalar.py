@@ -440,3 +440,14 @@ def test_other_errors():
         Value(-8.0) ** (1 / 3)
     with pytest.raises(TypeError):
         Value(Value(1.0))
+
+
+def test_order_comparisons_compare_data_with_values_and_numbers():
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and a <= b and b > a and b >= a and a <= Value(1.0) and a >= 1
+    assert not (a > b) and not (b < a)
+    assert a < 1.5 and 0.5 < a and 3 >= b and 2 > a
+    assert max([a, b]) is b and sorted([b, a]) == [a, b]
+    assert isinstance(a < b, bool)
+    with pytest.raises(TypeError):
+        a < "1"  # noqa: B015

@@ -44,6 +44,7 @@ import numpy as np
 from .grad_mode import AnomalyError, mode
 from .version import changes, check_saved, clock
 
+retained = {}  # id -> weak reference of each non-leaf whose .grad backward fills (retain_grad)
 PAUSE_GC_AFTER = 10_000  # nodes recorded since the last backward (or resume) before a pause
 
 FREED_GRAPH = (
@@ -128,7 +129,10 @@ def run_backward(root, grad, retain_graph=False):
             raise RuntimeError(FREED_GRAPH)
         if t._seq < changes.last:
             check_saved(t)
-        parent_grads = t._backward(grads.pop(id(t)))
+        g = grads.pop(id(t))
+        if retained and id(t) in retained:
+            t._accumulate_grad(g)
+        parent_grads = t._backward(g)
         if check:
             _check_backward(t, parent_grads)
         for p, pg in zip(parents, parent_grads):
@@ -151,6 +155,16 @@ def run_backward(root, grad, retain_graph=False):
         leaf._accumulate_grad(g, owned=g.base is None and id(g) not in handed)
         handed.add(id(g))
     gc_pause.resume()
+
+
+def retain_grad(tensor):
+    """PyTorch's `Tensor.retain_grad()`: a non-leaf keeps its δ in `.grad` after backward
+    (accumulated, like a leaf's); on a leaf, which keeps it anyway, nothing to do."""
+    if not tensor.requires_grad:
+        raise RuntimeError("can't retain_grad on a Tensor that has requires_grad=False")
+    if tensor._seq:  # by id: Tensor's == is element-wise; the entry goes with the tensor
+        key = id(tensor)
+        retained[key] = weakref.ref(tensor, lambda _: retained.pop(key, None))
 
 
 def _check_backward(t, parent_grads):

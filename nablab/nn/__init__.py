@@ -8,11 +8,11 @@ loss = nn.BCEWithLogitsLoss()(model(x), y) + 1e-3 * nn.l2_penalty(model)
 
 from . import functional, init, utils
 from .activation import LAYERS, LogSoftmax, Softmax
-from .container import ModuleDict, ModuleList, Sequential
+from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten
-from .linear import Identity, Linear
+from .linear import Identity, LazyLinear, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
 from .normalization import BatchNorm1d, LayerNorm

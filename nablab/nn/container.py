@@ -8,6 +8,7 @@ import operator
 from collections import OrderedDict
 
 from .module import Module
+from .parameter import Parameter
 
 
 class _IndexedModules(Module):
@@ -118,6 +119,56 @@ class ModuleList(_IndexedModules):
             for a, b, text in blocks
         ]
         return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ParameterList(Module):
+    """A list of Parameters registered under "0", "1", ...: `model.parameters()` and
+    `state_dict()` see them. Tensors appended are made Parameters, as in PyTorch."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def _index(self, idx):
+        idx = operator.index(idx)
+        n = len(self._parameters)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for ParameterList of length {n}")
+        return idx % n
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList(list(self._parameters.values())[idx])
+        return self._parameters[str(self._index(idx))]
+
+    def __setitem__(self, idx, param):
+        self.register_parameter(str(self._index(idx)), _as_parameter(param))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value):
+        self.register_parameter(str(len(self._parameters)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(
+            f"({name}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
+            for name, p in self._parameters.items()
+        )
+
+
+def _as_parameter(value):
+    return value if isinstance(value, Parameter) else Parameter(value)
 
 
 class ModuleDict(Module):

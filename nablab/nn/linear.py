@@ -56,3 +56,35 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+class LazyLinear(Linear):
+    """A Linear whose in_features is read from its first input: `LazyLinear(out_features)`.
+
+    Until that first call its weight and bias are empty Parameters (shape (0,)): an
+    optimizer may be built on them before it, as in PyTorch. The first call fills them in
+    place (the same Parameter objects) with Linear's init, and the module becomes a
+    Linear (PyTorch's `cls_to_become`).
+    """
+
+    def __init__(self, out_features, bias=True, dtype=None, generator=None, device=None):
+        devices.cpu(device)
+        Module.__init__(self)
+        self.in_features, self.out_features = 0, out_features
+        self._generator = generator
+        dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+        self.weight = Parameter(np.empty(0, dtype))
+        if bias:
+            self.bias = Parameter(np.empty(0, dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        self.in_features = input.shape[-1]
+        dtype = self.weight.dtype
+        self.weight.array = np.empty((self.out_features, self.in_features), dtype)
+        if self.bias is not None:
+            self.bias.array = np.empty(self.out_features, dtype)
+        self.reset_parameters(self.__dict__.pop("_generator"))
+        object.__setattr__(self, "__class__", Linear)  # Module.__setattr__ would store it
+        return self.forward(input)

@@ -185,6 +185,83 @@ def cos(a):
 
 
 @register
+def sinh(a):
+    """Z = sinh A.   δ_A = δ_Z ⊙ cosh A."""
+    a = floating(a)
+    x = a.array
+    return record(np.sinh(x), (a,), lambda g: (g * np.cosh(x),), "sinh")
+
+
+@register
+def cosh(a):
+    """Z = cosh A.   δ_A = δ_Z ⊙ sinh A."""
+    a = floating(a)
+    x = a.array
+    return record(np.cosh(x), (a,), lambda g: (g * np.sinh(x),), "cosh")
+
+
+@register
+def log1p(a):
+    """Z = ln(1 + A) (exact for small A).   δ_A = δ_Z / (1 + A)."""
+    a = floating(a)
+    x = a.array
+    return record(np.log1p(x), (a,), lambda g: (g / (1 + x),), "log1p")
+
+
+@register
+def expm1(a):
+    """Z = e^A − 1 (exact for small A).   δ_A = δ_Z ⊙ (Z + 1)."""
+    a = floating(a)
+    z = np.expm1(a.array)
+    return record(z, (a,), lambda g: (g * (z + 1),), "expm1")
+
+
+@register
+def log2(a):
+    """Z = log₂ A.   δ_A = δ_Z / (A ln 2)."""
+    a = floating(a)
+    x = a.array
+    return record(np.log2(x), (a,), lambda g: (g / (x * np.log(2)),), "log2")
+
+
+@register
+def log10(a):
+    """Z = log₁₀ A.   δ_A = δ_Z / (A ln 10)."""
+    a = floating(a)
+    x = a.array
+    return record(np.log10(x), (a,), lambda g: (g / (x * np.log(10)),), "log10")
+
+
+@register
+def sign(a):
+    """Z = sign A ∈ {−1, 0, 1}, A's dtype.   δ_A = 0 (piecewise constant, as PyTorch)."""
+    return record(np.sign(a.array), (a,), lambda g: (np.zeros_like(g),), "sign")
+
+
+@register
+def remainder(a, b):
+    """Z = A − B ⊙ ⌊A/B⌋: the sign of B, as Python's % (and PyTorch's).
+    δ_A = δ_Z,  δ_B = −δ_Z ⊙ ⌊A/B⌋."""
+    a, b = operands(a, b)
+    z = _broadcast(np.remainder, "remainder", a, b)
+
+    def backward(g):
+        gb = None
+        if b.requires_grad:
+            gb = unbroadcast(-g * np.floor_divide(a.array, b.array), b.array.shape)
+        return unbroadcast(g, a.array.shape), gb
+
+    return record(z, (a, b), backward, "remainder")
+
+
+@register(public=False)
+def rremainder(a, b):
+    """Z = B mod A for a Tensor A and a constant B (`5 % x`)."""
+    b, a = operands(b, a)
+    return remainder(b, a)
+
+
+@register
 def abs(a):
     """Z = |A|.   δ_A = δ_Z ⊙ sign(A)  (0 at A = 0, as PyTorch)."""
     x = a.array
@@ -276,3 +353,20 @@ def compare(fn, a, b):
     """A comparison: a bool tensor, outside the graph (no gradient)."""
     a, b = operands(a, b)
     return Tensor._wrap(_broadcast(fn, fn.__name__, a, b))
+
+
+@register(differentiable=False)
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|A − B| ≤ atol + rtol·|B| element-wise (PyTorch's defaults): a bool tensor."""
+    a, b = operands(a, b)
+    try:
+        close = np.isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    except ValueError:
+        raise shape_error("isclose", a.array.shape, b.array.shape) from None
+    return Tensor._wrap(close)
+
+
+@register(differentiable=False)
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether isclose holds everywhere: a Python bool."""
+    return bool(isclose(a, b, rtol, atol, equal_nan).array.all())

@@ -1,9 +1,12 @@
 """Matrix products. BLAS does the work; the backward reuses it with transposed views
 (no copies), and skips the product for an input that needs no gradient."""
 
+import string
+
 import numpy as np
 
-from .base import operands, record, shape_error, unbroadcast
+from .base import operands, record, reduce_axes, shape_error, unbroadcast
+from .einsum import einsum
 from .registry import register
 
 
@@ -92,3 +95,50 @@ def linear(x, weight, bias=None):
 def _column_sums(g):
     """Σ_rows g as 1ᵀ g: BLAS's matrix-vector product beats NumPy's reduction along axis 0."""
     return np.ones(g.shape[0], g.dtype) @ g
+
+
+@register
+def mm(a, b):
+    """Z = A @ B for two matrices, (n, m) @ (m, p).   δ_A = δ_Z Bᵀ,  δ_B = Aᵀ δ_Z."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+@register
+def bmm(a, b):
+    """Z_i = A_i @ B_i for batches (b, n, m) and (b, m, p), no broadcasting (as PyTorch)."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise RuntimeError(
+            f"bmm: expected two 3-D tensors with the same batch size, got shapes {a.shape} "
+            f"and {b.shape}"
+        )
+    return matmul(a, b)
+
+
+@register
+def tensordot(a, b, dims=2):
+    """Z = Σ over the paired dims of A ⊗ B: `dims=n` pairs A's last n dims with B's first n,
+    `dims=([i, ...], [j, ...])` pairs A's dim i with B's dim j. An einsum, so δ is one too."""
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(a.ndim)]
+    sb = [next(letters) for _ in range(b.ndim)]
+    if isinstance(dims, (int, np.integer)):
+        if not 0 <= dims <= min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot: dims={dims} does not fit shapes {a.shape}, {b.shape}")
+        pairs = list(zip(range(a.ndim - dims, a.ndim), range(dims)))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+        if len(da) != len(db):
+            raise RuntimeError(f"tensordot: dims {dims} pair {len(da)} dims with {len(db)}")
+        pairs = list(zip(reduce_axes(a.ndim, da), reduce_axes(b.ndim, db)))
+    for i, j in pairs:
+        if a.shape[i] != b.shape[j]:
+            raise shape_error(
+                "tensordot", a.shape, b.shape, why=f"differ in paired dims {i} and {j}"
+            )
+        sb[j] = sa[i]
+    paired = {i for i, _ in pairs}, {j for _, j in pairs}
+    out = [c for i, c in enumerate(sa) if i not in paired[0]]
+    out += [c for j, c in enumerate(sb) if j not in paired[1]]
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)

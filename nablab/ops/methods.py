@@ -7,6 +7,7 @@ nablab.ops attaches every row to Tensor once, at import. An op is attached as it
 import numpy as np
 
 from .. import devices, dtypes
+from ..autograd.graph import retain_grad
 from . import activation, elementwise, inplace, linalg, nn, reduce, shape
 from .base import as_tensor_like, to_dtype
 
@@ -59,6 +60,8 @@ TENSOR_METHODS = {
     "__rtruediv__": elementwise.rdiv,
     "__pow__": elementwise.pow,
     "__rpow__": elementwise.rpow,
+    "__mod__": elementwise.remainder,
+    "__rmod__": elementwise.rremainder,
     "__matmul__": linalg.matmul,
     "__rmatmul__": _rmatmul,
     "__neg__": elementwise.neg,
@@ -78,6 +81,8 @@ TENSOR_METHODS = {
     "pow": elementwise.pow,
     "neg": elementwise.neg,
     "matmul": linalg.matmul,
+    "mm": linalg.mm,
+    "bmm": linalg.bmm,
     "eq": _eq,
     "ne": _ne,
     "lt": _lt,
@@ -91,6 +96,16 @@ TENSOR_METHODS = {
     "log": elementwise.log,
     "sin": elementwise.sin,
     "sqrt": elementwise.sqrt,
+    "sinh": elementwise.sinh,
+    "cosh": elementwise.cosh,
+    "log1p": elementwise.log1p,
+    "expm1": elementwise.expm1,
+    "log2": elementwise.log2,
+    "log10": elementwise.log10,
+    "sign": elementwise.sign,
+    "remainder": elementwise.remainder,
+    "isclose": elementwise.isclose,
+    "allclose": elementwise.allclose,
     "maximum": elementwise.maximum,
     "minimum": elementwise.minimum,
     "masked_fill": elementwise.masked_fill,
@@ -110,10 +125,21 @@ TENSOR_METHODS = {
     "logsumexp": reduce.logsumexp,
     "argmax": reduce.argmax,
     "argmin": reduce.argmin,
+    "all": reduce.all,
+    "any": reduce.any,
+    "prod": reduce.prod,
+    "cumsum": reduce.cumsum,
+    "norm": reduce.norm,
     "reshape": shape.reshape,
     "flatten": shape.flatten,
     "permute": shape.permute,
     "transpose": shape.transpose,
+    "swapaxes": shape.swapaxes,
+    "tril": shape.tril,
+    "triu": shape.triu,
+    "repeat_interleave": shape.repeat_interleave,
+    "scatter_": shape.scatter_,
+    "contiguous": lambda self, memory_format=None: self,
     "squeeze": shape.squeeze,
     "unsqueeze": shape.unsqueeze,
     "expand": shape.expand,
@@ -135,6 +161,8 @@ TENSOR_METHODS = {
     "int": _cast(dtypes.int32),
     "bool": _cast(dtypes.bool_),
     "clone": elementwise.clone,
+    # autograd
+    "retain_grad": retain_grad,
     # in place: x += y, x[i] = v, x.zero_() (nablab.ops.inplace)
     **inplace.METHODS,
 }

@@ -111,6 +111,11 @@ def min(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
 def _extreme(a, dim, axis, kd, arg, name):
     x = a.array
     if dim is None and axis is None:
+        if kd:
+            raise TypeError(
+                f"{name}(): keepdim=True needs a dim, as in PyTorch: {name}(dim, keepdim=True) "
+                f"gives (values, indices) along dim; {name}() takes no keepdim"
+            )
         if x.size == 0:
             raise RuntimeError(
                 f"{name}(): cannot reduce an empty tensor of shape {x.shape} without a dim"
@@ -141,22 +146,122 @@ def _extreme(a, dim, axis, kd, arg, name):
 
 
 @register(differentiable=False)
-def argmax(a, dim=None, keepdim=False):
-    """Index of the largest value (flattened when dim is None); no gradient."""
-    return _arg(np.argmax, a, dim, keepdim)
+def argmax(a, dim=None, keepdim=False, *, axis=None):
+    """Index of the largest value (of the flattened tensor when dim is None; keepdim then
+    gives shape (1, 1, ...), as in PyTorch); no gradient."""
+    return _arg(np.argmax, a, dim, axis, keepdim)
 
 
 @register(differentiable=False)
-def argmin(a, dim=None, keepdim=False):
-    """Index of the smallest value (flattened when dim is None); no gradient."""
-    return _arg(np.argmin, a, dim, keepdim)
+def argmin(a, dim=None, keepdim=False, *, axis=None):
+    """Index of the smallest value; see `argmax`."""
+    return _arg(np.argmin, a, dim, axis, keepdim)
 
 
-def _arg(fn, a, dim, keepdim):
-    if dim is None:
-        return Tensor._wrap(np.asarray(fn(a.array), dtype=np.int64))
-    (d,) = reduce_axes(a.array.ndim, dim)
-    return Tensor._wrap(fn(a.array, axis=d, keepdims=keepdim).astype(np.int64))
+def _arg(fn, a, dim, axis, keepdim):
+    x = a.array
+    if dim is None and axis is None:
+        shape = (1,) * x.ndim if keepdim else ()
+        return Tensor._wrap(np.asarray(fn(x), dtype=np.int64).reshape(shape))
+    (d,) = reduce_axes(x.ndim, dim, axis)
+    return Tensor._wrap(fn(x, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+@register(differentiable=False)
+def all(a, dim=None, keepdim=False):
+    """Whether every element (along `dim`) is nonzero: a bool tensor."""
+    axes = reduce_axes(a.array.ndim, dim)
+    return Tensor._wrap(np.asarray(np.all(a.array, axis=axes, keepdims=keepdim)))
+
+
+@register(differentiable=False)
+def any(a, dim=None, keepdim=False):
+    """Whether some element (along `dim`) is nonzero: a bool tensor."""
+    axes = reduce_axes(a.array.ndim, dim)
+    return Tensor._wrap(np.asarray(np.any(a.array, axis=axes, keepdims=keepdim)))
+
+
+@register
+def prod(a, dim=None, keepdim=False):
+    """Z = Π_axes A.   δ_A_i = δ_Z ⊙ Π_(j≠i) A_j: the product of the elements before i times
+    the product of those after it (exclusive cumulative products), exact where A has zeros."""
+    x, axes = a.array, reduce_axes(a.array.ndim, dim)
+    if x.dtype.kind not in "fc":
+        x = x.astype(np.int64)
+    z = np.asarray(np.multiply.reduce(x, axis=axes, keepdims=keepdim))
+    kept = _kept(x.shape, axes)
+    rest = tuple(i for i in range(x.ndim) if i not in axes)
+
+    def backward(g):
+        rows = np.transpose(x, rest + axes).reshape(-1, int(np.prod([x.shape[i] for i in axes])))
+        before = np.ones_like(rows)
+        after = np.ones_like(rows)
+        np.cumprod(rows[:, :-1], axis=1, out=before[:, 1:])
+        np.cumprod(rows[:, :0:-1], axis=1, out=after[:, -2::-1])
+        others = (before * after).reshape([x.shape[i] for i in rest + axes])
+        return (g.reshape(kept) * np.transpose(others, np.argsort(rest + axes)),)
+
+    return record(z, (a,), backward, "prod")
+
+
+@register
+def cumsum(a, dim):
+    """Z_k = Σ_(i≤k) A_i along `dim`.   δ_A_i = Σ_(k≥i) δ_Z_k: δ_Z summed from the end."""
+    x = a.array
+    (d,) = reduce_axes(x.ndim, dim)
+    if x.dtype.kind not in "fc":
+        x = x.astype(np.int64)
+    z = np.cumsum(x, axis=d) if x.ndim else x.copy()
+
+    def backward(g):
+        if not g.ndim:
+            return (g,)
+        return (np.flip(np.cumsum(np.flip(g, d), axis=d), d),)
+
+    return record(z, (a,), backward, "cumsum")
+
+
+@register
+def norm(a, p="fro", dim=None, keepdim=False):
+    """Z = (Σ_axes |A|^p)^(1/p); p = 2 = 'fro' by default, p = inf: max |A|, p = 0: the count
+    of nonzeros.   δ_A = δ_Z ⊙ sign(A) ⊙ |A|^(p−1) / Z^(p−1): for p = 2, δ_Z ⊙ A / Z (0 where
+    Z = 0), for p = 1, δ_Z ⊙ sign A; for p = ±inf δ_Z ⊙ sign A shared evenly among the
+    elements where |A| = Z; for p = 0 zero."""
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"norm: p must be a number, inf or 'fro', got {p!r}")
+    x = a.array
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"norm: expected a floating point tensor, got dtype {x.dtype}")
+    axes = reduce_axes(x.ndim, dim)
+    ax = np.abs(x)
+    if p == np.inf or p == -np.inf:
+        zk = (np.max if p > 0 else np.min)(ax, axis=axes, keepdims=True)
+    elif p == 0:
+        zk = np.sum(x != 0, axis=axes, keepdims=True).astype(x.dtype)
+    elif p == 1:
+        zk = np.sum(ax, axis=axes, keepdims=True)
+    elif p == 2:
+        zk = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+    else:
+        zk = np.sum(ax**p, axis=axes, keepdims=True) ** (1 / p)
+
+    def backward(g):
+        g = g.reshape(zk.shape)
+        if p == 0:
+            return (np.zeros_like(x),)
+        if p == 1:
+            return (g * np.sign(x),)
+        if p == np.inf or p == -np.inf:
+            hits = ax == zk
+            return (g * np.sign(x) * hits / np.sum(hits, axis=axes, keepdims=True),)
+        safe = np.where(zk == 0, 1, zk)
+        if p == 2:
+            return (g * x / safe,)
+        return (g * np.sign(x) * ax ** (p - 1) / safe ** (p - 1) * (zk != 0),)
+
+    return record(zk if keepdim else np.squeeze(zk, axes), (a,), backward, "norm")
 
 
 @register

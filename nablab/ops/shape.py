@@ -261,3 +261,96 @@ def gather(a, dim, index):
     grid = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
     grid[d] = idx
     return getitem(a, tuple(grid))
+
+
+@register
+def swapaxes(a, axis0, axis1):
+    """NumPy's name of `transpose(a, dim0, dim1)` (PyTorch has both)."""
+    return transpose(a, axis0, axis1)
+
+
+@register
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids of 1-D tensors of lengths n₁, n₂, ...: Z_k has shape (n₁, n₂, ...)
+    and holds A_k along axis k ('ij', PyTorch's default); 'xy' swaps the first two axes
+    (Z_k of shape (n₂, n₁, ...)).   δ_A_k = δ_Z_k summed over every other axis."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if any(not isinstance(t, Tensor) or t.array.ndim > 1 for t in tensors):
+        raise TypeError("meshgrid: expected 0-D or 1-D Tensors")
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        axes[0], axes[1] = 1, 0
+    shape = [0] * len(tensors)
+    for k, t in zip(axes, tensors):
+        shape[k] = t.array.size
+    grids = []
+    for k, t in zip(axes, tensors):
+        one = [1] * len(tensors)
+        one[k] = t.array.size
+        grids.append(expand(reshape(t, tuple(one)), tuple(shape)))
+    return tuple(grids)
+
+
+@register
+def tril(a, diagonal=0):
+    """Z = A below and on the `diagonal`-th diagonal of its last two dims, 0 above.
+    δ_A = δ_Z ⊙ M, M the same lower-triangular mask."""
+    return _triangle(a, diagonal, np.tril, "tril")
+
+
+@register
+def triu(a, diagonal=0):
+    """Z = A above and on the `diagonal`-th diagonal, 0 below.   δ_A = δ_Z ⊙ M."""
+    return _triangle(a, diagonal, np.triu, "triu")
+
+
+def _triangle(a, diagonal, fn, name):
+    if a.array.ndim < 2:
+        raise RuntimeError(f"{name}: expected a tensor of 2 or more dims, got {a.shape}")
+    return record(fn(a.array, diagonal), (a,), lambda g: (fn(g, diagonal),), name)
+
+
+@register
+def repeat_interleave(a, repeats, dim=None):
+    """Each element repeated `repeats` times along `dim` (of the flattened tensor when dim is
+    None): [a, b] → [a, a, b, b].   δ_A = δ_Z summed over each element's repeats."""
+    if not isinstance(repeats, (int, np.integer)) or repeats < 0:
+        raise TypeError(f"repeat_interleave: repeats must be a non-negative int, got {repeats!r}")
+    if dim is None:
+        a, d = reshape(a, -1), 0
+    else:
+        (d,) = reduce_axes(a.array.ndim, dim)
+    shape = a.array.shape
+
+    def backward(g):
+        grouped = g.reshape(shape[:d] + (shape[d], repeats) + shape[d + 1 :])
+        return (grouped.sum(axis=d + 1),)
+
+    return record(np.repeat(a.array, repeats, axis=d), (a,), backward, "repeat_interleave")
+
+
+@register(public=False, differentiable=False)
+def scatter_(a, dim, index, src=None, *, value=None):
+    """In place: A[i][index[i][j]] = src[i][j] for dim=1 (a number `src` or `value`: the
+    same everywhere), PyTorch's scatter_; the one-hot idiom
+    `zeros(n, k).scatter_(1, y.view(-1, 1), 1)`. Written as `A[grid] = src`, so it follows
+    the rules of every in-place write (nablab.ops.inplace)."""
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter_: expected src (a Tensor) or value (a number)")
+    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim != a.array.ndim:
+        raise ValueError(
+            f"scatter_: index must have as many dims as self ({a.array.ndim}), got {idx.ndim}"
+        )
+    (d,) = reduce_axes(a.array.ndim, dim)
+    grid = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
+    grid[d] = idx
+    if isinstance(src, Tensor):
+        src = src[tuple(slice(n) for n in idx.shape)]
+    a[tuple(grid)] = src
+    return a
