@@ -11,12 +11,24 @@ from nablab.report import claim_line
 LAB_NAMES = sorted(labs.LABS)
 
 
+# Quick variants whose per-seed verdicts are decided by floating-point rounding: measured on
+# 2026-12-02, regularization --quick (2 seeds, 6,500 steps) gives ✔✔✔ with OpenBLAS's
+# Haswell kernels, ✔✘✔ with Prescott's and ✔✘✘ with SkylakeX's (OPENBLAS_CORETYPE=...;
+# 20,000 steps does not settle it either). Their claims are asserted on the full run instead
+# (tests/test_lab_regularization.py, NABLAB_SLOW=1, which CI sets); here they must be
+# evaluated, each with its numbers.
+ROUNDING_DECIDES_QUICK = {"regularization"}
+
+
 @pytest.mark.parametrize("name", LAB_NAMES)
 def test_quick_variant_shows_every_claim(name, quick_run):
     result = quick_run(name)
     lab = labs.get_lab(name)
     assert lab.claims, f"{name} declares no claim"
     assert len(result.claims) == len(lab.claims)
+    if name in ROUNDING_DECIDES_QUICK:
+        assert all(c["holds"] is not None and c["numbers"] for c in result.claims)
+        return
     failed = [claim_line(c) for c in result.claims if c["holds"] is not True]
     assert not failed, f"{name} --quick: claims that do not hold:\n" + "\n".join(failed)
 
