@@ -401,3 +401,15 @@ def test_random_sequences_of_writes_count_one_version_each(ops):
                 t.view(-1)[2:4] += 1.0
         assert t._version == x._version
         np.testing.assert_array_equal(t.numpy(), x.array)
+
+
+@needs_torch
+def test_a_write_through_one_picked_element_reaches_the_tensor_as_in_torch():
+    def run(L):
+        x = L.ones(3)
+        x[0].mul_(5.0)
+        x[1:][0].add_(2.0)
+        return x.tolist() + [x._version]
+
+    ours, theirs = both(run)
+    assert ours == theirs == [5.0, 3.0, 1.0, 2]

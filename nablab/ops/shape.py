@@ -197,13 +197,14 @@ def getitem(a, index):
     picked k times receives the sum of its k gradients (scatter-add, `np.add.at`).
     """
     index = as_index(index)
+    basic = _is_basic(index)
     try:
-        z = a.array[index]
+        z = a.array[_as_view(index) if basic else index]
     except IndexError as e:
         raise IndexError(
             f"index {_describe(index)} is out of range for shape {a.array.shape}: {e}"
         ) from None
-    shape, dtype, basic = a.array.shape, a.array.dtype, _is_basic(index)
+    shape, dtype = a.array.shape, a.array.dtype
 
     def backward(g):
         gx = np.zeros(shape, dtype)
@@ -241,6 +242,14 @@ def index_put(a, index, values):
         return ga, unbroadcast(g[index], sv) if v.requires_grad else None
 
     return record(z, (a, v), backward, "index_put")
+
+
+def _as_view(index):
+    """A basic index that gives a view even where it picks one element (x[0] of a vector):
+    NumPy returns a copied scalar for `x[0]` but a 0-d view for `x[0, ...]`, and in-place
+    writes through `x[0]` must reach x, as in PyTorch."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return parts if Ellipsis in parts else (*parts, Ellipsis)
 
 
 def _describe(index):
