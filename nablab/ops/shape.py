@@ -261,15 +261,23 @@ def _describe(index):
 @register
 def gather(a, dim, index):
     """Z[i][j] = A[i][index[i][j]] for dim=1 (PyTorch's gather).   δ_A: scatter-add of δ_Z."""
+    grid, _ = _along(a, dim, index, "gather")
+    return getitem(a, grid)
+
+
+def _along(a, dim, index, op):
+    """gather's and scatter_'s index: (the full index into A that `index` makes along `dim`,
+    the region of the index's shape)."""
     idx = index.array if isinstance(index, Tensor) else np.asarray(index)
     if idx.ndim != a.array.ndim:
         raise ValueError(
-            f"gather: index must have as many dims as the input ({a.array.ndim}), got {idx.ndim}"
+            f"{op}: index must have as many dims as the input ({a.array.ndim}), got {idx.ndim}"
         )
     (d,) = reduce_axes(a.array.ndim, dim)
-    grid = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
+    region = tuple(slice(n) for n in idx.shape)
+    grid = list(np.ogrid[region])
     grid[d] = idx
-    return getitem(a, tuple(grid))
+    return tuple(grid), region
 
 
 @register
@@ -351,15 +359,6 @@ def scatter_(a, dim, index, src=None, *, value=None):
         src = value
     if src is None:
         raise TypeError("scatter_: expected src (a Tensor) or value (a number)")
-    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
-    if idx.ndim != a.array.ndim:
-        raise ValueError(
-            f"scatter_: index must have as many dims as self ({a.array.ndim}), got {idx.ndim}"
-        )
-    (d,) = reduce_axes(a.array.ndim, dim)
-    grid = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
-    grid[d] = idx
-    if isinstance(src, Tensor):
-        src = src[tuple(slice(n) for n in idx.shape)]
-    a[tuple(grid)] = src
+    grid, region = _along(a, dim, index, "scatter_")
+    a[grid] = src[region] if isinstance(src, Tensor) else src
     return a
