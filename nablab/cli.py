@@ -8,7 +8,7 @@ into an HTML report.
     nablab sweep LAB --grid NAME=V1,V2,... [--grid ...] [--seeds 0-9] [--set NAME=VALUE ...]
                      [--metric NAME ...] [--workers N] [--backend local|ray] [--address ADDR]
                      [--batch-seeds] [--quick] [--out DIR] [--no-progress]
-    nablab report [--quick] [--seed N] [--iterations N] [--out DIR] [--labs a,b]
+    nablab report [--quick] [--seed N] [--iterations N] [--out DIR] [--labs a,b] [--workers N]
                   [--sweep DIR ...] [--title T] [--no-progress]
     nablab report --from DIR [--title T] [--out DIR]
     nablab notebook LAB [--out FILE] [--quick] [--set NAME=VALUE ...]
@@ -46,7 +46,7 @@ import sys
 from pathlib import Path
 
 from . import report
-from .labs import LABS, Lab, ParameterError, default_out, get_lab, track
+from .labs import LABS, Lab, ParameterError, default_out, get_lab
 from .labs.base import LabResult, format_seconds
 from .labs.declaration import UnknownLabError
 from .labs.params import format_value, parse_assignment, unknown_message
@@ -220,6 +220,12 @@ def _build_parser() -> _Parser:
 
 def _add_report_options(rep) -> None:
     rep.add_argument("--title", default="nablab report", help="the report's title")
+    rep.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="labs run at once on spawned processes (default 1: one after the other, here)",
+    )
     rep.add_argument(
         "--from",
         dest="source",
@@ -455,10 +461,10 @@ def _cmd_report(args) -> int:
     labs = [get_lab(name) for name in args.labs or sorted(LABS)]
     out = report.prepare_out(args.out or Path("runs/report"))
     with hold(out, _REPORT_BUSY.format(out=out)):
-        runs = []
-        for lab in track(labs, total=len(labs), description="labs", enabled=args.progress):
-            options = dict(quick=args.quick, seed=args.seed, progress=args.progress)
-            runs.append(report.run_lab(lab, catch=True, out=out / lab.name, **options))
+        runs = report.run_labs(
+            labs, out, args.workers, progress=args.progress, quick=args.quick, seed=args.seed,
+            iterations=args.iterations,
+        )  # fmt: skip
         page = report.write_report(runs, out, args.title, sweeps)
     for run in runs:
         status = "FAILED" if run.error else "ok"

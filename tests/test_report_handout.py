@@ -183,3 +183,27 @@ def test_first_screen_in_headless_chromium(two_labs, tmp_path):
     assert len(tops) == 3 and abs(tops[0] - tops[1]) < 20 < tops[2] - tops[1]  # side by side
     assert not overflow
     assert pdf[:5] == b"%PDF-"
+
+
+def test_report_on_workers_is_the_same_page(tmp_path):
+    labs = "vanishing-chain,activations"
+    assert _report(labs, tmp_path / "one") == 0
+    assert _report(labs, tmp_path / "two", "--workers", "2") == 0
+    one, two = ((tmp_path / d / "report.html").read_text() for d in ("one", "two"))
+    assert _untimed(two) == _untimed(one).replace(str(tmp_path / "one"), str(tmp_path / "two"))
+    assert '<section id="vanishing-chain">' in two and "data:image/png;base64," in two
+
+
+def test_report_on_workers_names_a_lab_a_worker_cannot_import(two_labs, tmp_path):
+    assert _report("zz-good,vanishing-chain", tmp_path, "--workers", "2") == 1
+    page = (tmp_path / "report.html").read_text()
+    assert "zz-good" in page and "UnknownLabError" in page
+    assert '<section id="vanishing-chain">' in page
+
+
+def test_report_passes_iterations_to_every_lab(tmp_path):
+    assert _report("vanishing-chain,xor-relu", tmp_path, "--iterations", "7") == 0
+    import json
+
+    results = json.loads((tmp_path / "xor-relu" / "results.json").read_text())
+    assert results["parameters"][LABS["xor-relu"].length] == 7  # vanishing-chain has no length

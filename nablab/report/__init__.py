@@ -5,7 +5,7 @@ from ..labs.base import write_atomic
 from ..labs.display import claim_line, format_cell
 from ..labs.runner import RESULTS_FILE, prepare_out
 from .handout import COURSE, course_parts, load_report, render_html, write_report
-from .run import LabInfo, LabRun, run_lab
+from .run import LabInfo, LabRun, run_lab, run_labs
 from .sweeps import render_sweep_page, render_sweep_section
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "render_sweep_page",
     "render_sweep_section",
     "run_lab",
+    "run_labs",
     "write_atomic",
     "write_report",
 ]

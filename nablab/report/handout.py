@@ -15,11 +15,11 @@ import datetime
 import json
 from pathlib import Path
 
-from ..labs.base import LabResult, write_atomic
+from ..labs.base import write_atomic
 from ..labs.display import CLAIM_CLASS, CLAIM_MARKS, CSS, e, one_line, result_body
 from ..labs.runner import RESULTS_FILE, nablab_version
 from ..sweep import load as load_sweep
-from .run import LabInfo, LabRun
+from .run import LabInfo, LabRun, read_result
 from .sweeps import render_sweep_section
 
 MANIFEST = "report.json"
@@ -174,21 +174,9 @@ def _load_run(folder: Path, entry: dict) -> LabRun:
         info = LabInfo(entry["lab"], entry["summary"], entry["source"])
         return LabRun(info, None, entry["seconds"], entry["error"], entry["seed"],
                       entry["quick"], out)  # fmt: skip
-    path = out / RESULTS_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"the report names '{path}', which does not exist") from None
-    result = LabResult.from_dict(data, out, _defaults(data))
+    result = read_result(out)
     info = LabInfo(result.lab, result.summary, result.source)
     return LabRun(info, result, result.seconds, None, result.seed, result.quick, out)
-
-
-def _defaults(data: dict) -> dict | None:
-    from ..labs.declaration import LABS
-
-    lab = LABS.get(data["lab"])
-    return None if lab is None else {p.name: p.value(data["quick"]) for p in lab.params}
 
 
 def _relative(path, base: Path) -> str:

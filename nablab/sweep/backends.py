@@ -17,15 +17,17 @@ BACKENDS = ("local", "ray")
 _ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def run_local(jobs: list[tuple[Task, str]], workers: int) -> Iterator[tuple[Task, dict, str]]:
-    """Run (task, out) jobs on ``workers`` fresh processes (spawned, one BLAS thread each);
-    one worker runs them one after the other in this process."""
+def run_local(jobs: list[tuple], workers: int, fn=run_task) -> Iterator[tuple[object, dict, str]]:
+    """Run ``fn(*job)`` for each job, (task, out) by default, on ``workers`` fresh processes
+    (spawned, one BLAS thread each; ``fn`` must be importable by name), in the order given;
+    one worker runs them one after the other in this process. Yields (job[0], result,
+    error text) as each finishes."""
     if workers == 1:
-        for task, out in jobs:
+        for job in jobs:
             try:
-                yield task, run_task(task, out), None
+                yield job[0], fn(*job), None
             except Exception as error:  # the task's failure is reported, the others go on
-                yield task, None, _describe(error)
+                yield job[0], None, _describe(error)
         return
     import multiprocessing
 
@@ -35,7 +37,7 @@ def run_local(jobs: list[tuple[Task, str]], workers: int) -> Iterator[tuple[Task
     try:
         interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the workers,
         try:  # which start here: Ctrl-C (sent to the whole process group) is for the sweep
-            futures = {pool.submit(run_task, task, out): task for task, out in jobs}
+            futures = {pool.submit(fn, *job): job[0] for job in jobs}
         finally:
             signal.signal(signal.SIGINT, interrupt)
         for future in as_completed(futures):
