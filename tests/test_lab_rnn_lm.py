@@ -104,3 +104,25 @@ def test_full_variant_trains_every_model_d2ls_500_epochs_at_d2ls_sizes():
 def test_book_match_counts_characters_continuing_the_text():
     assert rnn_lm.book_match("ab cde", "ab", "xx ab cd yy") == 3
     assert rnn_lm.book_match("ab!", "ab", "ab") == 0
+
+
+def test_models_on_workers_give_the_rows_one_process_gives(tmp_path):
+    options = dict(quick=True, models=["lstm", "rnn-scratch", "gru"], epochs=3)
+    one = labs.run("rnn-lm", out=tmp_path / "one", **options).metrics["models"]
+    two = labs.run("rnn-lm", out=tmp_path / "two", workers=2, **options).metrics["models"]
+    assert list(two) == list(one) == options["models"]  # the order asked, not the finishing one
+    for name in one:
+        speed = one[name].pop("tokens_per_s"), two[name].pop("tokens_per_s")
+        assert min(speed) > 0
+        assert two[name] == one[name], name  # to the last bit
+
+
+def test_a_model_that_fails_on_a_worker_fails_the_run_by_name(monkeypatch, tmp_path):
+    from nablab.sweep import backends
+
+    def failing(jobs, workers, fn):
+        yield jobs[0][0], None, "MemoryError: out of memory"
+
+    monkeypatch.setattr(backends, "run_local", failing)
+    with pytest.raises(RuntimeError, match="rnn-lm: training gru on a worker failed: MemoryError"):
+        labs.run("rnn-lm", quick=True, out=tmp_path, models=["gru"], workers=2)

@@ -14,6 +14,7 @@ bidirectional model no longer sees the character it has to predict.
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from nablab.data import load_data_time_machine, time_machine
 from ..viz import curve_panels, save
 from .base import Table
 from .declaration import Claim, Outcome, Published, lab
-from .params import Param
+from .params import Param, Params
 from .runner import Context
 from .training import train
 
@@ -35,7 +36,8 @@ D2L = "d2l 0.17, final perplexity after 500 epochs"
 @dataclass(frozen=True)
 class Model:
     """A model of the lab: label, nn layer (None: the RNN from scratch), layers, direction,
-    batching and d2l's final perplexity after its 500 epochs."""
+    batching, d2l's final perplexity after its 500 epochs, and the seconds its 500 epochs
+    took on one core here (5 timed epochs × 100, 2026-12-02), which order the workers' queue."""
 
     label: str
     layer: str | None
@@ -43,16 +45,18 @@ class Model:
     bidirectional: bool
     random_iter: bool
     d2l: str
+    seconds: float
 
 
 MODELS = {
-    "rnn-scratch": Model("RNN from scratch, sequential", None, 1, False, False, "1.0"),
-    "rnn-scratch-random": Model("RNN from scratch, random", None, 1, False, True, "1.3–1.5"),
-    "rnn": Model("nn.RNN", "RNN", 1, False, False, "1.3"),
-    "gru": Model("nn.GRU", "GRU", 1, False, False, "1.0–1.1"),
-    "lstm": Model("nn.LSTM", "LSTM", 1, False, False, "1.0–1.3"),
-    "lstm-deep": Model("nn.LSTM, 2 layers", "LSTM", 2, False, False, "1.0"),
-    "lstm-bidirectional": Model("nn.LSTM, 2 layers, bidirectional", "LSTM", 2, True, False, "1.1"),
+    "rnn-scratch": Model("RNN from scratch, sequential", None, 1, False, False, "1.0", 259),
+    "rnn-scratch-random": Model("RNN from scratch, random", None, 1, False, True, "1.3–1.5", 257),
+    "rnn": Model("nn.RNN", "RNN", 1, False, False, "1.3", 65),
+    "gru": Model("nn.GRU", "GRU", 1, False, False, "1.0–1.1", 264),
+    "lstm": Model("nn.LSTM", "LSTM", 1, False, False, "1.0–1.3", 305),
+    "lstm-deep": Model("nn.LSTM, 2 layers", "LSTM", 2, False, False, "1.0", 721),
+    "lstm-bidirectional": Model("nn.LSTM, 2 layers, bidirectional", "LSTM", 2, True, False, "1.1",
+                                1531),
 }  # fmt: skip
 BIDIRECTIONAL = "lstm-bidirectional"
 POSITIVE = {"min": 0, "min_open": True}
@@ -95,6 +99,50 @@ def train_model(name: str, p, ctx):
 
     history = train(epoch, s["epochs"], ctx, spec.label)
     return history.array().tolist(), speeds, model, loader, vocab
+
+
+def model_result(name: str, p, ctx) -> dict:
+    """Train model ``name`` and score it: its row of the lab's metrics (settings, per-epoch
+    perplexity, tokens/s, greedy generation, window and causal perplexity)."""
+    spec = MODELS[name]
+    perplexity, speeds, model, loader, vocab = train_model(name, p, ctx)
+    text = "".join(vocab.to_tokens(loader.corpus))
+    generation = lm.predict(p.prefix, p.num_chars, model, vocab)
+    window, causal = window_and_causal_perplexity(model, loader.corpus[: p.causal_chars + 1])
+    return {
+        **settings(name, p),
+        "partitioning": "random" if spec.random_iter else "sequential",
+        "perplexity": perplexity,
+        "first_perplexity": perplexity[0],
+        "final_perplexity": perplexity[-1],
+        "tokens_per_s": float(np.median(speeds)),
+        "generation": generation,
+        "book_match": book_match(generation, p.prefix, text),
+        "window_perplexity": window,
+        "causal_perplexity": causal,
+    }
+
+
+def _on_workers(p, ctx) -> dict:
+    """{name: model_result} with the models trained at once on ``p.workers`` spawned processes
+    (the sweep's pool, one BLAS thread each), the costliest first. Every model seeds itself
+    from ``ctx.seed`` (its data and model streams), so each row is the one a run with one
+    worker gives, to the last bit."""
+    from ..sweep.backends import run_local
+
+    order = sorted(p.models, key=lambda name: -MODELS[name].seconds)
+    jobs = [(name, dict(p), ctx.seed, ctx.quick) for name in order]
+    done = {}
+    finished = run_local(jobs, min(p.workers, len(jobs)), fn=_model_in_worker)
+    for name, row, error in ctx.track(finished, len(jobs), "models"):
+        if error is not None:
+            raise RuntimeError(f"rnn-lm: training {name} on a worker failed: {error}")
+        done[name] = row
+    return {name: done[name] for name in p.models}
+
+
+def _model_in_worker(name: str, values: dict, seed: int, quick: bool) -> dict:
+    return model_result(name, Params(values), Context(seed, quick, Path("."), progress=False))
 
 
 def window_and_causal_perplexity(model, ids):
@@ -232,6 +280,13 @@ def _bidirectional_needs_the_future(m, p):
         Param("causal_chars", 1000, "characters scored window vs causal", quick=200, min=2),
         Param("prefix", "time traveller", "prefix of the greedy generation"),
         Param("num_chars", 50, "characters generated after the prefix", min=1),
+        Param(
+            "workers",
+            1,
+            "models trained at once on spawned processes (results unchanged)",
+            min=1,
+            max=64,
+        ),
     ],  # fmt: skip
     length="epochs",
     claims=[
@@ -260,25 +315,12 @@ def _bidirectional_needs_the_future(m, p):
     needs=time_machine,
 )
 def experiment(p, ctx) -> Outcome:
-    results = {}
-    for name in ctx.track(p.models, len(p.models), "models"):
-        spec = MODELS[name]
-        perplexity, speeds, model, loader, vocab = train_model(name, p, ctx)
-        text = "".join(vocab.to_tokens(loader.corpus))
-        generation = lm.predict(p.prefix, p.num_chars, model, vocab)
-        window, causal = window_and_causal_perplexity(model, loader.corpus[: p.causal_chars + 1])
-        results[name] = {
-            **settings(name, p),
-            "partitioning": "random" if spec.random_iter else "sequential",
-            "perplexity": perplexity,
-            "first_perplexity": perplexity[0],
-            "final_perplexity": perplexity[-1],
-            "tokens_per_s": float(np.median(speeds)),
-            "generation": generation,
-            "book_match": book_match(generation, p.prefix, text),
-            "window_perplexity": window,
-            "causal_perplexity": causal,
-        }
+    if p.workers == 1:
+        results = {name: model_result(name, p, ctx)
+                   for name in ctx.track(p.models, len(p.models), "models")}  # fmt: skip
+    else:
+        results = _on_workers(p, ctx)
+    vocab = load_data_time_machine(p.batch_size, p.num_steps, False, p.max_tokens)[1]
     label = {n: MODELS[n].label for n in results}
     figure = save(
         curve_panels(
