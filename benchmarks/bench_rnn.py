@@ -12,7 +12,10 @@ to global norm 1, and an SGD update. Peers, per cell type (LSTM, GRU, RNN):
 - the NumPy GEMM floor: the matrix products of one step alone, arranged at their best
   (one input projection, 35 recurrent products forward and 35 backward that must run in
   sequence, the read-out, and one product per weight gradient over all steps), with
-  preallocated C-contiguous float32 operands and outputs: no step can be faster in NumPy.
+  preallocated C-contiguous float32 operands and outputs: no step can be faster in NumPy;
+- the NumPy GEMM + tanh floor: the same, plus the one transcendental per gate value that
+  every step must evaluate, NumPy's float32 tanh (the LSTM's 5H columns per step: σ as
+  ½ tanh(½a) + ½ on its four gates and tanh C_t; the GRU's 3H; the RNN's H).
 One thread (BLAS and torch), peers interleaved in this process, medians over rounds.
 """
 
@@ -125,8 +128,12 @@ def torch_step(forward, params, X, Y):
     return step
 
 
-def gemm_floor(gates):
-    """The GEMMs of one training step of a `gates`-gate layer, nothing else."""
+TANH_COLUMNS = {"LSTM": 5, "GRU": 3, "RNN": 1}  # per step, in units of H
+
+
+def gemm_floor(gates, tanh_columns=0):
+    """The GEMMs of one training step of a `gates`-gate layer, nothing else; with
+    `tanh_columns` > 0, also np.tanh over (B, tanh_columns·H) after each forward product."""
     rng = np.random.default_rng(0)
     G, TB = gates * HIDDEN, STEPS * BATCH
 
@@ -148,11 +155,14 @@ def gemm_floor(gates):
         empty(TB, HIDDEN),
     )
     dw_q, dw_ih, dw_hh = empty(VOCAB, HIDDEN), empty(G, VOCAB), empty(G, HIDDEN)
+    pre, post = a(BATCH, tanh_columns * HIDDEN), empty(BATCH, tanh_columns * HIDDEN)
 
     def step():
         np.dot(x, w_ih_t, out=gx)  # input projection of all steps
         for t in range(STEPS):
             np.dot(hs[t], w_hh_t, out=rec)  # (B, H) @ (H, gates·H), in sequence
+            if tanh_columns:
+                np.tanh(pre, out=post)
         np.dot(hs2, w_q_t, out=logits)  # read-out, its weight gradient and δ_H
         np.dot(dlogits_t, hs2, out=dw_q)
         np.dot(dlogits, w_q, out=dhs)
@@ -184,6 +194,7 @@ def cases_for(kind, X, Y):
         f"torch.nn.{kind}": torch_step(fused, list(fused.parameters()), X, Y),
         f"torch scratch {kind.lower()}": torch_step(scratch_forward, params, X, Y),
         "NumPy GEMM floor": gemm_floor(gates),
+        "NumPy GEMM + tanh floor": gemm_floor(gates, TANH_COLUMNS[kind]),
     }
 
 
