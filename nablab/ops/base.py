@@ -1,6 +1,8 @@
 """What every op shares: turning operands into Tensors, the one unbroadcast helper,
 dimension arguments, and error messages that name the op and the shapes."""
 
+import functools
+
 import numpy as np
 
 from .. import dtypes
@@ -71,10 +73,24 @@ def unbroadcast(g, shape):
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
     )
     rows = g.ndim - 2
-    if rows in axes and g.dtype.kind == "f":  # the rows' sum as 1ᵀ δ: BLAS, 3-9x add.reduce
-        g = np.ones((1, g.shape[rows]), g.dtype) @ g
+    if rows in axes and g.dtype.kind == "f":
+        g = sum_rows(g)[..., None, :]
         axes = tuple(a for a in axes if a != rows)
     return np.add.reduce(g, axis=axes).reshape(shape)
+
+
+def sum_rows(g):
+    """Σ over the rows (axis −2) of a float array as 1ᵀ g: (..., n, k) → (..., k). BLAS's
+    matrix-vector product is 3-9x NumPy's reduction along that axis."""
+    ones = _ones(g.shape[-2], g.dtype)
+    return ones @ g if g.ndim == 2 else (ones[None] @ g)[..., 0, :]
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(n, dtype):
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def shape_error(op, *shapes, why="cannot be broadcast together"):

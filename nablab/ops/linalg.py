@@ -5,7 +5,7 @@ import string
 
 import numpy as np
 
-from .base import operands, record, reduce_axes, shape_error, unbroadcast
+from .base import operands, record, reduce_axes, shape_error, sum_rows, unbroadcast
 from .einsum import einsum
 from .registry import register
 
@@ -87,14 +87,9 @@ def linear(x, weight, bias=None):
         gw = None if rows is None else g2.T @ rows
         if not with_bias:
             return gx, gw
-        return gx, gw, _column_sums(g2) if bias_grad else None
+        return gx, gw, sum_rows(g2) if bias_grad else None
 
     return record(z, parents, backward, "linear")
-
-
-def _column_sums(g):
-    """Σ_rows g as 1ᵀ g: BLAS's matrix-vector product beats NumPy's reduction along axis 0."""
-    return np.ones(g.shape[0], g.dtype) @ g
 
 
 @register
