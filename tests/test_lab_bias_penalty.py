@@ -1,5 +1,7 @@
 """bias-penalty: the penalty reaches the biases, and λ shows in the setting."""
 
+import json
+
 import numpy as np
 
 import nablab.labs as labs
@@ -23,3 +25,12 @@ def test_a_larger_lambda_shrinks_the_weights_more(tmp_path):
         runs["lambda_0.5_w_only"]["sum_w2"]
     )
     assert "λ ∈ {0.5, 20.0}" in result.setting and "300 iterations" in result.setting
+
+
+def test_runs_on_workers_give_the_same_result(tmp_path):
+    options = dict(quick=True, iterations=200, lambdas=[0.7])
+    labs.run("bias-penalty", out=tmp_path / "one", **options)
+    labs.run("bias-penalty", out=tmp_path / "two", workers=3, **options)
+    saved = [json.loads((tmp_path / d / "results.json").read_text()) for d in ("one", "two")]
+    for key in ("metrics", "tables", "claims", "answer"):
+        assert saved[0][key] == saved[1][key], key

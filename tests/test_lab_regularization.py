@@ -1,6 +1,7 @@
 """regularization: seed-batched training is separate training, λ = 0 is the baseline, and the
 full run (NABLAB_SLOW=1) has every claim hold."""
 
+import json
 import os
 
 import numpy as np
@@ -59,3 +60,13 @@ def test_l2_zero_is_the_baseline(tmp_path):
 def test_full_run_every_claim_holds(tmp_path):
     result = labs.run("regularization", out=tmp_path)
     assert [c["holds"] for c in result.claims] == [True] * len(result.claims), result.claims
+
+
+def test_runs_on_workers_give_the_same_result_and_figures(tmp_path):
+    one = labs.run("regularization", quick=True, out=tmp_path / "one", iterations=300)
+    two = labs.run("regularization", quick=True, out=tmp_path / "two", iterations=300, workers=2)
+    saved = [json.loads((tmp_path / d / "results.json").read_text()) for d in ("one", "two")]
+    for key in ("metrics", "tables", "claims", "answer"):
+        assert saved[0][key] == saved[1][key], key
+    for a, b in zip(one.figures, two.figures):  # the boundaries come from the rebuilt models
+        assert a.read_bytes() == b.read_bytes(), a.name

@@ -124,5 +124,5 @@ def test_a_model_that_fails_on_a_worker_fails_the_run_by_name(monkeypatch, tmp_p
         yield jobs[0][0], None, "MemoryError: out of memory"
 
     monkeypatch.setattr(backends, "run_local", failing)
-    with pytest.raises(RuntimeError, match="rnn-lm: training gru on a worker failed: MemoryError"):
+    with pytest.raises(RuntimeError, match="rnn-lm models: gru failed on a worker: MemoryError"):
         labs.run("rnn-lm", quick=True, out=tmp_path, models=["gru"], workers=2)

@@ -15,6 +15,7 @@ import numpy as np
 from ..viz import curves, save
 from .base import Table
 from .declaration import Claim, Outcome, lab
+from .parallel import on_workers, worker_context
 from .params import Param
 from .recipes import mean_spread, mlp_3l, moons_per_seed, train_mlp_3l
 
@@ -26,6 +27,27 @@ def squared_norms(model, seeds: int, bias: bool) -> np.ndarray:
         if name.rsplit(".", 1)[-1].startswith("bias") == bias:
             total += (p.array.reshape(seeds, -1).astype(np.float64) ** 2).sum(axis=1)
     return total
+
+
+def train_arm(arm, p, ctx):
+    """Train the seed-batched MLP_3L of every seed with penalty ``arm`` = (λ, include_bias):
+    (SeedRun, Σ W² per seed, Σ b² per seed)."""
+    lam, include_bias = arm
+    seeds = ctx.seeds(p.seeds)
+    model = mlp_3l(seeds)
+    result = train_mlp_3l(
+        model, moons_per_seed(seeds), p.steps, ctx, lr=p.lr, l2=lam, include_bias=include_bias,
+        description=f"λ {lam}, {'W and b' if include_bias else 'W only'}",
+    )  # fmt: skip
+    return (
+        result,
+        squared_norms(model, len(seeds), bias=False),
+        squared_norms(model, len(seeds), bias=True),
+    )
+
+
+def _arm_in_worker(arm, values: dict, seed: int, quick: bool):
+    return train_arm(arm, *worker_context(values, seed, quick))
 
 
 def _stderr(values) -> float:
@@ -112,6 +134,13 @@ def answer(m, p) -> str:
         Param("lr", 0.2, "full-batch gradient descent step", min=0, min_open=True),
         Param("steps", 50_000, "gradient steps of every run", quick=1_500, min=1),
         Param("seeds", 10, "seeds (data set and init)", quick=2, min=1, max=1000),
+        Param(
+            "workers",
+            1,
+            "runs trained at once on spawned processes (results unchanged)",
+            min=1,
+            max=64,
+        ),
     ],
     length="steps",
     claims=[
@@ -130,20 +159,14 @@ def answer(m, p) -> str:
 )
 def experiment(p, ctx) -> Outcome:
     seeds = ctx.seeds(p.seeds)
-    batch = moons_per_seed(seeds)
-    runs = {}
-    for lam in (0.0, *p.lambdas):
-        for include_bias in (False, True) if lam else (False,):
-            model = mlp_3l(seeds)
-            result = train_mlp_3l(
-                model, batch, p.steps, ctx, lr=p.lr, l2=lam, include_bias=include_bias,
-                description=f"λ {lam}, {'W and b' if include_bias else 'W only'}",
-            )  # fmt: skip
-            runs[(lam, include_bias)] = (
-                result,
-                squared_norms(model, len(seeds), bias=False),
-                squared_norms(model, len(seeds), bias=True),
-            )
+    arms = [(lam, include_bias) for lam in (0.0, *p.lambdas)
+            for include_bias in ((False, True) if lam else (False,))]  # fmt: skip
+    if p.workers == 1:
+        runs = {arm: train_arm(arm, p, ctx) for arm in arms}
+    else:
+        jobs = [(arm, dict(p), ctx.seed, ctx.quick) for arm in arms]
+        done = on_workers(_arm_in_worker, jobs, p.workers, ctx, "bias-penalty runs")
+        runs = {arm: done[arm] for arm in arms}
 
     rows = [
         [lam, "—" if lam == 0 else ("W and b" if include_bias else "W only"),

@@ -22,6 +22,7 @@ from ..autograd.grad_mode import no_grad
 from ..viz import arm_colors, curves, decision_boundaries, save
 from .base import Table
 from .declaration import Claim, Metric, Outcome, Published, lab
+from .parallel import on_workers, worker_context
 from .params import Param
 from .recipes import mean_spread, mlp_3l, moons_per_seed, probability, train_mlp_3l
 
@@ -108,6 +109,28 @@ def _against_baseline(kind):
     return check
 
 
+def train_arm(arm: Arm, batch, p, ctx):
+    """(SeedRun, trained seed-batched model) of one arm on ``batch`` (moons_per_seed)."""
+    model = mlp_3l(batch.seeds, dropout=arm.dropout)
+    result = train_mlp_3l(model, batch, p.steps, ctx, lr=p.lr, description=arm.label,
+                          **arm.options)  # fmt: skip
+    return result, model
+
+
+def _arm_in_worker(name: str, values: dict, seed: int, quick: bool):
+    p, ctx = worker_context(values, seed, quick)
+    result, model = train_arm(arms(p)[name], moons_per_seed(ctx.seeds(p.seeds)), p, ctx)
+    return result, {k: v.array for k, v in model.state_dict().items()}
+
+
+def _rebuilt(arm: Arm, seeds, result, state):
+    """A worker's arm in this process: its SeedRun and its model rebuilt from its weights."""
+    model = mlp_3l(seeds, dropout=arm.dropout)
+    model.load_state_dict(state)
+    model.eval()
+    return result, model
+
+
 def one_class(model, batch) -> np.ndarray:
     """Per seed: does the trained model predict the same class for every training point?"""
     with no_grad():
@@ -164,6 +187,13 @@ def answer(m, p) -> str:
         ),
         Param("steps", 50_000, "gradient steps of every run", quick=6_500, min=1),
         Param("seeds", 10, "seeds (data set and init) per run", quick=2, min=1, max=1000),
+        Param(
+            "workers",
+            1,
+            "runs trained at once on spawned processes (results unchanged)",
+            min=1,
+            max=64,
+        ),
     ],
     length="steps",
     claims=[
@@ -201,13 +231,15 @@ def answer(m, p) -> str:
 def experiment(p, ctx) -> Outcome:
     seeds = ctx.seeds(p.seeds)
     batch = moons_per_seed(seeds)
-    results, models = {}, {}
     runs = arms(p)
-    for name, arm in runs.items():
-        models[name] = mlp_3l(seeds, dropout=arm.dropout)
-        results[name] = train_mlp_3l(
-            models[name], batch, p.steps, ctx, lr=p.lr, description=arm.label, **arm.options
-        )
+    if p.workers == 1:
+        trained = {name: train_arm(arm, batch, p, ctx) for name, arm in runs.items()}
+    else:
+        jobs = [(name, dict(p), ctx.seed, ctx.quick) for name in runs]
+        done = on_workers(_arm_in_worker, jobs, p.workers, ctx, "regularization runs")
+        trained = {name: _rebuilt(runs[name], seeds, *done[name]) for name in runs}
+    results = {name: result for name, (result, _) in trained.items()}
+    models = {name: model for name, (_, model) in trained.items()}
     base = results["baseline"]
     learns = ~one_class(models["baseline"], batch)
     lower = {n: int((r.train_accuracy < base.train_accuracy)[learns].sum())

@@ -14,7 +14,6 @@ bidirectional model no longer sees the character it has to predict.
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -25,7 +24,8 @@ from nablab.data import load_data_time_machine, time_machine
 from ..viz import curve_panels, save
 from .base import Table
 from .declaration import Claim, Outcome, Published, lab
-from .params import Param, Params
+from .parallel import on_workers, worker_context
+from .params import Param
 from .runner import Context
 from .training import train
 
@@ -124,25 +124,17 @@ def model_result(name: str, p, ctx) -> dict:
 
 
 def _on_workers(p, ctx) -> dict:
-    """{name: model_result} with the models trained at once on ``p.workers`` spawned processes
-    (the sweep's pool, one BLAS thread each), the costliest first. Every model seeds itself
-    from ``ctx.seed`` (its data and model streams), so each row is the one a run with one
-    worker gives, to the last bit."""
-    from ..sweep.backends import run_local
-
+    """{name: model_result} with the models trained at once on ``p.workers`` processes, the
+    costliest first. Every model seeds itself from ``ctx.seed`` (its data and model
+    streams), so each row is the one a run with one worker gives, to the last bit."""
     order = sorted(p.models, key=lambda name: -MODELS[name].seconds)
     jobs = [(name, dict(p), ctx.seed, ctx.quick) for name in order]
-    done = {}
-    finished = run_local(jobs, min(p.workers, len(jobs)), fn=_model_in_worker)
-    for name, row, error in ctx.track(finished, len(jobs), "models"):
-        if error is not None:
-            raise RuntimeError(f"rnn-lm: training {name} on a worker failed: {error}")
-        done[name] = row
+    done = on_workers(_model_in_worker, jobs, p.workers, ctx, "rnn-lm models")
     return {name: done[name] for name in p.models}
 
 
 def _model_in_worker(name: str, values: dict, seed: int, quick: bool) -> dict:
-    return model_result(name, Params(values), Context(seed, quick, Path("."), progress=False))
+    return model_result(name, *worker_context(values, seed, quick))
 
 
 def window_and_causal_perplexity(model, ids):
